@@ -1,0 +1,71 @@
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from audit.models import Action
+from audit.services import audit_event_record
+from care.models import Assignment
+from care.notifications import notification_enqueue_doctor_assigned
+from care.permissions import CarePermission
+from care.selectors import active_assignments, is_staff_member
+from records.models import HealthRecord
+from records.permissions import RecordPermission
+from users.errors import Conflict
+from users.models import Doctor, Patient, User
+
+logger = logging.getLogger(__name__)
+
+DOCTOR_RECORD_PERMISSIONS = (RecordPermission.VIEW, RecordPermission.ANNOTATE)
+
+
+def _require_staff_permission(actor: User, permission: CarePermission) -> None:
+    # Staff flag and the model permission; a doctor or patient never runs assignments,
+    # not even for themselves.
+    if not is_staff_member(actor) or not actor.has_perm(permission.value):
+        raise PermissionDenied("You are not allowed to manage assignments.")
+
+
+@transaction.atomic
+def assignment_create(*, actor: User, doctor: Doctor, patient: Patient) -> Assignment:
+    """Assign `doctor` to `patient`: grants record access and queues the doctor's email."""
+    _require_staff_permission(actor, CarePermission.ADD_ASSIGNMENT)
+    if active_assignments().filter(doctor=doctor, patient=patient).exists():
+        raise Conflict("This doctor is already assigned to this patient.")
+    try:
+        # The partial unique index decides races: the loser of a concurrent insert lands here.
+        with transaction.atomic():
+            assignment = Assignment.objects.create(doctor=doctor, patient=patient, assigned_by=actor)
+    except IntegrityError as error:
+        raise Conflict("This doctor is already assigned to this patient.") from error
+    record = HealthRecord.objects.get(patient=patient)
+    for permission in DOCTOR_RECORD_PERMISSIONS:
+        assign_perm(permission.full_name, doctor.user, record)
+    notification_enqueue_doctor_assigned(doctor=doctor)
+    audit_event_record(actor=actor, action=Action.ASSIGNMENT_CREATE, patient=patient, obj=assignment)
+    return assignment
+
+
+@transaction.atomic
+def assignment_end(*, actor: User, assignment: Assignment) -> Assignment:
+    """End an active assignment: the doctor loses record access in the same transaction."""
+    _require_staff_permission(actor, CarePermission.CHANGE_ASSIGNMENT)
+    assignment = (
+        Assignment.objects.select_for_update()
+        .select_related("doctor__user", "patient")
+        .get(pk=assignment.pk)
+    )
+    if assignment.ended_at is not None:
+        raise Conflict("This assignment has already ended.")
+    assignment.ended_at = timezone.now()
+    assignment.ended_by = actor
+    assignment.save(update_fields=["ended_at", "ended_by"])
+    record = HealthRecord.objects.get(patient=assignment.patient)
+    for permission in DOCTOR_RECORD_PERMISSIONS:
+        remove_perm(permission.full_name, assignment.doctor.user, record)
+    audit_event_record(
+        actor=actor, action=Action.ASSIGNMENT_END, patient=assignment.patient, obj=assignment
+    )
+    return assignment

@@ -1,0 +1,173 @@
+"""Clinic API settings: configuration only, read from the environment (12-factor)."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+
+# Development defaults exist so `make run` needs nothing; production must set its own keys.
+DEV_SECRET_KEY = "dev-only-secret-key-not-for-production-use-0123456789"
+DEV_JWT_SECRET_KEY = "dev-only-jwt-signing-key-not-for-production-0123456789"
+SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", DEV_JWT_SECRET_KEY)
+if not DEBUG:
+    for name, value, default in (
+        ("SECRET_KEY", SECRET_KEY, DEV_SECRET_KEY),
+        ("JWT_SECRET_KEY", JWT_SECRET_KEY, DEV_JWT_SECRET_KEY),
+    ):
+        if value == default or len(value.encode()) < 32:
+            raise ImproperlyConfigured(
+                f"{name} must be set to a secret of at least 32 bytes when DEBUG is off."
+            )
+if JWT_SECRET_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("JWT_SECRET_KEY must differ from SECRET_KEY.")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "guardian",
+    "graphql_jwt.refresh_token",
+    "strawberry_django",
+    "users",
+    "audit",
+    "records",
+    "care",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "audit.middleware.RequestOriginMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "clinic.urls"
+WSGI_APPLICATION = "clinic.wsgi.application"
+ASGI_APPLICATION = "clinic.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "users.User"
+# Password login only: the JWT backend stays out (it answers with the header's user even
+# for a wrong password). Tokens are authenticated by users.middleware.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-guardian: no anonymous user row (it would pass as authenticated), direct FK models.
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_403 = False
+
+GRAPHQL_JWT = {
+    "JWT_SECRET_KEY": JWT_SECRET_KEY,
+    "JWT_ALGORITHM": "HS256",
+    "JWT_VERIFY": True,
+    "JWT_VERIFY_EXPIRATION": True,
+    "JWT_EXPIRATION_DELTA": timedelta(minutes=5),
+    "JWT_LEEWAY": 10,
+    "JWT_AUDIENCE": os.environ.get("JWT_AUDIENCE", "clinic-api"),
+    "JWT_ISSUER": os.environ.get("JWT_ISSUER", "clinic-api"),
+    "JWT_AUTH_HEADER_PREFIX": "Bearer",
+    "JWT_ALLOW_ARGUMENT": False,
+    "JWT_LONG_RUNNING_REFRESH_TOKEN": True,
+    "JWT_REUSE_REFRESH_TOKENS": False,
+    "JWT_REFRESH_EXPIRATION_DELTA": timedelta(
+        minutes=int(os.environ.get("JWT_REFRESH_ABSOLUTE_MINUTES", str(12 * 60)))
+    ),
+    "JWT_REFRESH_TOKEN_N_BYTES": 32,
+    "JWT_GET_USER_BY_NATURAL_KEY_HANDLER": "users.tokens.get_user_by_natural_key",
+}
+
+# Email: Django's own settings by their names.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Clinic API <no-reply@clinic.example>")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+GRAPHQL_PUBLIC_INTROSPECTION = env_bool("GRAPHQL_PUBLIC_INTROSPECTION", False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Strawberry logs every resolver error with its traceback; schema/ logs what matters.
+        "strawberry.execution": {"level": "CRITICAL", "propagate": False},
+    },
+}

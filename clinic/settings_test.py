@@ -1,0 +1,15 @@
+"""Settings for the test suite: production settings with test keys and fast hashing."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-0123456789abcdef0123456789")
+os.environ.setdefault("JWT_SECRET_KEY", "test-jwt-signing-key-0123456789abcdef012345")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+
+from clinic.settings import *  # noqa: E402,F403
+
+# Fixtures hash with MD5 for speed; tests of hashing itself switch Argon2 back on.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]

@@ -1,0 +1,62 @@
+"""Reads of PHI, scoped in SQL to what the caller may see. Missing and forbidden look the same."""
+
+import uuid
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from records.models import Annotation, HealthRecord, HealthRecordUserObjectPermission
+from records.permissions import RecordPermission
+from users.models import User
+
+
+def record_permission_rows(*, user: User, permission: RecordPermission) -> QuerySet:
+    """The guardian rows granting `permission` to `user`; the one place PHI access is decided.
+
+    Staff and superusers get nothing here: their flags grant no PHI access through the API.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return HealthRecordUserObjectPermission.objects.none()
+    return HealthRecordUserObjectPermission.objects.filter(
+        user_id=user.pk,
+        permission__codename=permission.value,
+        permission__content_type__app_label="records",
+    )
+
+
+def records_with_permission(*, user: User, permission: RecordPermission) -> QuerySet[HealthRecord]:
+    rows = record_permission_rows(user=user, permission=permission)
+    return HealthRecord.objects.filter(pk__in=rows.values("content_object_id"))
+
+
+def records_visible_to(*, user: User) -> QuerySet[HealthRecord]:
+    return records_with_permission(user=user, permission=RecordPermission.VIEW)
+
+
+def record_visible_expression(*, user: User, record_ref: str = "pk") -> Exists:
+    """An SQL expression, true where `user` may read the record at `record_ref` of the outer row."""
+    rows = record_permission_rows(user=user, permission=RecordPermission.VIEW)
+    return Exists(rows.filter(content_object_id=OuterRef(record_ref)))
+
+
+def record_get_for(
+    *, user: User, record_id: uuid.UUID | str, permission: RecordPermission = RecordPermission.VIEW
+) -> HealthRecord:
+    """The record if `user` holds `permission` on it; else HealthRecord.DoesNotExist."""
+    return records_with_permission(user=user, permission=permission).get(pk=record_id)
+
+
+def record_of_patient_user(*, user: User) -> HealthRecord | None:
+    return records_visible_to(user=user).filter(patient__user=user).first()
+
+
+def annotations_visible_to(*, user: User) -> QuerySet[Annotation]:
+    rows = record_permission_rows(user=user, permission=RecordPermission.VIEW)
+    return Annotation.objects.filter(record_id__in=rows.values("content_object_id"))
+
+
+def annotation_get_for(*, user: User, annotation_id: uuid.UUID | str) -> Annotation:
+    return annotations_visible_to(user=user).select_related("record", "author").get(pk=annotation_id)
+
+
+def user_holds_record_permission(*, user: User, record: HealthRecord, permission: RecordPermission) -> bool:
+    return record_permission_rows(user=user, permission=permission).filter(content_object_id=record.pk).exists()

@@ -1,0 +1,31 @@
+"""The one Strawberry schema of Clinic API."""
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+from strawberry_django.optimizer import DjangoOptimizerExtension
+
+from schema.auth import AuthMutation
+from schema.care.mutations import CareMutation
+from schema.care.queries import CareQuery
+from schema.pagination import MAX_PAGE_SIZE
+from schema.records.mutations import RecordsMutation
+from schema.records.queries import RecordsQuery
+from schema.users.queries import UsersQuery
+
+
+@strawberry.type(description="Reads. Every field requires a signed-in caller.")
+class Query(UsersQuery, RecordsQuery, CareQuery):
+    pass
+
+
+@strawberry.type(description="Writes.")
+class Mutation(AuthMutation, RecordsMutation, CareMutation):
+    pass
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[DjangoOptimizerExtension],
+    config=StrawberryConfig(relay_max_results=MAX_PAGE_SIZE),
+)

@@ -1,0 +1,53 @@
+"""Relay connections as the contract has them: `first`/`after` only, `first` capped at 100."""
+
+import uuid
+from typing import Any
+
+import strawberry_django
+from django.core.exceptions import ValidationError
+from strawberry import relay
+from strawberry.types import Info
+from strawberry_django.fields.field import StrawberryDjangoConnectionExtension
+
+MAX_PAGE_SIZE = 100
+
+
+class ForwardConnectionExtension(StrawberryDjangoConnectionExtension):
+    """Forward pagination only, with `first` checked before anything is loaded."""
+
+    def apply(self, field) -> None:
+        super().apply(field)
+        field.arguments = [arg for arg in field.arguments if arg.python_name not in {"before", "last"}]
+
+    def resolve(self, next_, source, info: Info, *, after: str | None = None, first: int | None = None, **kwargs):
+        if first is not None and not 0 <= first <= MAX_PAGE_SIZE:
+            raise ValidationError({"first": [f"Must be between 0 and {MAX_PAGE_SIZE}."]})
+        if after is not None:
+            try:
+                relay.from_base64(after)
+            except Exception as error:  # noqa: BLE001 - any undecodable cursor is bad input
+                raise ValidationError({"after": ["Not a valid cursor."]}) from error
+        return super().resolve(next_, source, info, after=after, first=first, **kwargs)
+
+
+def connection(*args: Any, **kwargs: Any) -> Any:
+    """strawberry_django.connection with forward-only, capped pagination."""
+    field = strawberry_django.connection(*args, max_results=MAX_PAGE_SIZE, **kwargs)
+    field.extensions = [
+        ForwardConnectionExtension(max_results=MAX_PAGE_SIZE)
+        if isinstance(extension, StrawberryDjangoConnectionExtension)
+        else extension
+        for extension in field.extensions
+    ]
+    return field
+
+
+def decode_global_id(value: str, *, expected_type: str, field: str) -> uuid.UUID:
+    """The primary key behind a global ID of `expected_type`; BAD_USER_INPUT when malformed."""
+    try:
+        global_id = relay.GlobalID.from_id(value)
+        if global_id.type_name != expected_type:
+            raise ValueError(global_id.type_name)
+        return uuid.UUID(global_id.node_id)
+    except (ValueError, TypeError) as error:
+        raise ValidationError({field: [f"Not a valid {expected_type} ID."]}) from error

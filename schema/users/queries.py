@@ -1,0 +1,47 @@
+import strawberry
+from django.core.exceptions import ValidationError
+from strawberry import relay
+from strawberry.types import Info
+
+from care.selectors import assignments_visible_to, doctors_visible_to, is_staff_member, patients_visible_to
+from records.selectors import annotations_visible_to, records_visible_to
+from schema.permissions import IsAuthenticated, current_user, guard
+from schema.users.types import UserType
+from users.models import User
+
+
+def users_visible_to(*, user: User):
+    if is_staff_member(user):
+        return User.objects.all()
+    return User.objects.filter(pk=user.pk)
+
+
+# Each node type is fetched through the selector that scopes it, so `node` can never
+# show what the lists would not: missing and hidden both answer NOT_FOUND.
+NODE_SELECTORS = {
+    "User": users_visible_to,
+    "Doctor": doctors_visible_to,
+    "Patient": patients_visible_to,
+    "HealthRecord": records_visible_to,
+    "Annotation": annotations_visible_to,
+    "Assignment": assignments_visible_to,
+}
+
+
+@strawberry.type
+class UsersQuery:
+    @strawberry.field(description="The signed-in user.", extensions=guard(IsAuthenticated()))
+    def me(self, info: Info) -> UserType:
+        return current_user(info)
+
+    @strawberry.field(description="Any object by its global ID, if the caller may see it.", extensions=guard(IsAuthenticated()))
+    def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        try:
+            global_id = relay.GlobalID.from_id(id)
+            selector = NODE_SELECTORS[global_id.type_name]
+            instance = selector(user=current_user(info)).get(pk=global_id.node_id)
+        except KeyError as error:
+            raise ValidationError({"id": ["Not a valid ID."]}) from error
+        except (ValueError, TypeError, ValidationError) as error:
+            raise ValidationError({"id": ["Not a valid ID."]}) from error
+        return instance

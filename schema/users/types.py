@@ -1,0 +1,112 @@
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+import strawberry_django
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Prefetch
+from strawberry import relay
+from strawberry.types import Info
+
+from care.models import Assignment
+from records.selectors import records_visible_to
+from users.models import Doctor, Patient, Role, User
+
+if TYPE_CHECKING:
+    from schema.records.types import HealthRecordType
+
+RoleEnum = strawberry.enum(Role, name="Role", description="What a user is in the clinic; derived from their profile.")
+
+
+@strawberry_django.type(Doctor, name="Doctor", description="A doctor, as the clinic directory shows them.")
+class DoctorType(relay.Node):
+    specialty: str = strawberry_django.field(description="Medical specialty.")
+
+    @strawberry_django.field(
+        description="The doctor's full name.", select_related=["user"], only=["user__first_name", "user__last_name", "user__username"]
+    )
+    def full_name(self, root: Doctor) -> str:
+        return root.user.full_name
+
+
+def _visible_health_record(root: Patient, info: Info):
+    # Optimized path: the optimizer prefetched the record through HealthRecordType.get_queryset,
+    # which leaves it out where the caller may not read it.
+    if Patient.health_record.related.is_cached(root):
+        try:
+            return root.health_record
+        except ObjectDoesNotExist:
+            return None
+    return records_visible_to(user=info.context.request.user).filter(patient=root).first()
+
+
+_visible_health_record.can_optimize = True  # the optimizer treats it as the relation it reads
+
+
+def _active_assignments_prefetch(info: Info) -> Prefetch:
+    return Prefetch(
+        "assignments",
+        queryset=Assignment.objects.filter(ended_at__isnull=True).select_related("doctor__user"),
+        to_attr="active_assignments",
+    )
+
+
+@strawberry_django.type(Patient, name="Patient", description="A patient's demographics and, where visible, their record.")
+class PatientType(relay.Node):
+    date_of_birth: strawberry.auto = strawberry_django.field(description="Date of birth.")
+    medical_record_number: str = strawberry_django.field(description="The clinic's medical record number.")
+
+    @strawberry_django.field(
+        description="The patient's full name.", select_related=["user"], only=["user__first_name", "user__last_name", "user__username"]
+    )
+    def full_name(self, root: Patient) -> str:
+        return root.user.full_name
+
+    health_record: Annotated["HealthRecordType", strawberry.lazy("schema.records.types")] | None = strawberry_django.field(
+        resolver=_visible_health_record,
+        field_name="health_record",
+        description="The health record, or null where the caller may not read it.",
+    )
+
+    @strawberry_django.field(
+        description="Doctors actively assigned to this patient.",
+        prefetch_related=[_active_assignments_prefetch],
+    )
+    def doctors(self, root: Patient) -> list[DoctorType]:
+        assignments = getattr(root, "active_assignments", None)
+        if assignments is None:
+            assignments = root.assignments.filter(ended_at__isnull=True).select_related("doctor__user")
+        return [assignment.doctor for assignment in assignments]
+
+
+def _profile_or_none(name: str):
+    def resolve(root: User):
+        try:
+            return getattr(root, name)
+        except ObjectDoesNotExist:
+            return None
+
+    resolve.can_optimize = True
+    return resolve
+
+
+@strawberry_django.type(User, name="User", description="A person who can sign in.")
+class UserType(relay.Node):
+    username: str = strawberry_django.field(description="Login name.")
+    email: str = strawberry_django.field(description="Email address.")
+    first_name: str = strawberry_django.field(description="Given name.")
+    last_name: str = strawberry_django.field(description="Family name.")
+
+    @strawberry_django.field(description="Full name, or the username when no name is set.", only=["first_name", "last_name", "username"])
+    def full_name(self, root: User) -> str:
+        return root.full_name
+
+    @strawberry_django.field(description="Patient, doctor or staff.", select_related=["patient", "doctor"])
+    def role(self, root: User) -> RoleEnum:
+        return root.role
+
+    doctor: DoctorType | None = strawberry_django.field(
+        resolver=_profile_or_none("doctor"), field_name="doctor", description="The doctor profile, for doctors."
+    )
+    patient: PatientType | None = strawberry_django.field(
+        resolver=_profile_or_none("patient"), field_name="patient", description="The patient profile, for patients."
+    )

@@ -1,0 +1,114 @@
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import connection
+from graphql_jwt.shortcuts import get_token
+from strawberry import relay
+
+from tests import factories
+from users.models import Doctor, Patient, User
+
+
+def global_id(type_name: str, pk: Any) -> str:
+    return str(relay.GlobalID(type_name, str(pk)))
+
+
+@dataclass
+class GraphQLResult:
+    status_code: int
+    body: dict
+
+    @property
+    def data(self) -> dict | None:
+        return self.body.get("data")
+
+    @property
+    def errors(self) -> list[dict]:
+        return self.body.get("errors") or []
+
+    @property
+    def codes(self) -> list[str]:
+        return [error["extensions"]["code"] for error in self.errors]
+
+    @property
+    def code(self) -> str | None:
+        return self.codes[0] if self.codes else None
+
+
+class GraphQLClient:
+    """Posts GraphQL documents to /graphql/ over Django's test client, as an SPA would."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def execute(
+        self,
+        query: str,
+        variables: dict | None = None,
+        *,
+        user: User | None = None,
+        token: str | None = None,
+        headers: dict | None = None,
+    ) -> GraphQLResult:
+        extra = dict(headers or {})
+        if user is not None:
+            token = get_token(user)
+        if token is not None:
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        payload: dict[str, Any] = {"query": query}
+        if variables is not None:
+            payload["variables"] = variables
+        response = self.client.post("/graphql/", data=json.dumps(payload), content_type="application/json", **extra)
+        return GraphQLResult(response.status_code, response.json())
+
+
+@pytest.fixture
+def gql(client) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+@dataclass
+class World:
+    """Every column of the access table: one object per kind of caller."""
+
+    alice: Patient  # the patient whose record is at stake ("own patient")
+    bob: Patient  # another patient
+    grey: Doctor  # actively assigned to alice
+    house: Doctor  # never assigned to alice
+    former: Doctor  # was assigned to alice, no longer
+    coordinator: User  # staff with the assignment permissions
+    staff_without_perms: User  # staff without them
+
+
+@pytest.fixture
+def world(db) -> World:
+    coordinator = factories.make_staff(username="coordinator")
+    alice = factories.make_patient(username="alice")
+    bob = factories.make_patient(username="bob")
+    grey = factories.make_doctor(username="dr.grey")
+    house = factories.make_doctor(username="dr.house")
+    former = factories.make_doctor(username="dr.former")
+    factories.assign(doctor=grey, patient=alice, by=coordinator)
+    factories.end(factories.assign(doctor=former, patient=alice, by=coordinator), by=coordinator)
+    return World(
+        alice=alice,
+        bob=bob,
+        grey=grey,
+        house=house,
+        former=former,
+        coordinator=coordinator,
+        staff_without_perms=factories.make_staff(username="clerk", permissions=()),
+    )
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+requires_postgres = pytest.mark.skipif(
+    "postgres" not in os.environ.get("DATABASE_URL", ""),
+    reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI runs the suite there too)",
+)

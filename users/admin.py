@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from users.models import Doctor, Patient, User
+from users.services import doctor_create
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "first_name", "last_name", "role", "is_staff", "is_active")
+    fieldsets = DjangoUserAdmin.fieldsets
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
+    )
+
+    @admin.display(description="role")
+    def role(self, obj: User) -> str:
+        return obj.role.label
+
+
+@admin.register(Doctor)
+class DoctorAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "specialty", "license_number")
+    search_fields = ("user__username", "user__last_name", "license_number")
+    raw_id_fields = ("user",)
+
+    def save_model(self, request, obj: Doctor, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # New doctors go through the service, which keeps a user from being patient and doctor.
+        created = doctor_create(user=obj.user, specialty=obj.specialty, license_number=obj.license_number)
+        obj.pk = created.pk
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    """Demographics only: the health record (PHI) is not editable here."""
+
+    list_display = ("__str__", "date_of_birth", "medical_record_number")
+    search_fields = ("user__username", "user__last_name", "medical_record_number")
+    readonly_fields = ("user", "medical_record_number")
+
+    def has_add_permission(self, request) -> bool:
+        # A patient is created with its health record (records.services.patient_register).
+        return False
