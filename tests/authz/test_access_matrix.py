@@ -1,0 +1,592 @@
+"""DESIGN.md section 2, cell by cell: every operation x every kind of caller.
+
+Each case asserts the data returned and the error code. A hidden object must answer exactly
+like a missing one (same code, same message, same data shape).
+"""
+
+import uuid
+
+import pytest
+
+from care.models import Assignment
+from records.models import Annotation, HealthRecord, HealthRecordRevision
+from records.services import annotation_add
+from tests import factories
+from tests.conftest import global_id
+
+COLUMNS = (
+    "anonymous",
+    "own_patient",
+    "other_patient",
+    "assigned_doctor",
+    "unassigned_doctor",
+    "former_doctor",
+    "staff",
+)
+
+
+def caller(world, column):
+    return {
+        "anonymous": None,
+        "own_patient": world.alice.user,
+        "other_patient": world.bob.user,
+        "assigned_doctor": world.grey.user,
+        "unassigned_doctor": world.house.user,
+        "former_doctor": world.former.user,
+        "staff": world.coordinator,
+    }[column]
+
+
+def run(gql, world, column, query, variables=None):
+    user = caller(world, column)
+    return gql.execute(query, variables, user=user) if user is not None else gql.execute(query, variables)
+
+
+def matrix(expected: dict):
+    """Parametrize over every column; `expected` must name each one."""
+    assert set(expected) == set(COLUMNS), set(COLUMNS) ^ set(expected)
+    return pytest.mark.parametrize(("column", "outcome"), [(c, expected[c]) for c in COLUMNS])
+
+
+@pytest.fixture
+def note(world) -> Annotation:
+    return annotation_add(actor=world.grey.user, record=world.alice.health_record, body="Penicillin rash in 2019.")
+
+
+def record_gid(patient):
+    return global_id("HealthRecord", patient.health_record.pk)
+
+
+# --- me ---------------------------------------------------------------------------------
+
+ME = "{ me { username role } }"
+
+
+@matrix(
+    {
+        "anonymous": "UNAUTHENTICATED",
+        "own_patient": {"username": "alice", "role": "PATIENT"},
+        "other_patient": {"username": "bob", "role": "PATIENT"},
+        "assigned_doctor": {"username": "dr.grey", "role": "DOCTOR"},
+        "unassigned_doctor": {"username": "dr.house", "role": "DOCTOR"},
+        "former_doctor": {"username": "dr.former", "role": "DOCTOR"},
+        "staff": {"username": "coordinator", "role": "STAFF"},
+    }
+)
+def test_me(gql, world, column, outcome):
+    # when
+    result = run(gql, world, column, ME)
+    # then
+    if isinstance(outcome, str):
+        assert result.codes == [outcome]
+        assert result.data is None
+    else:
+        assert result.errors == []
+        assert result.data == {"me": outcome}
+
+
+# --- read a record / its annotations ----------------------------------------------------
+
+NODE_RECORD = """
+query ($id: ID!) { node(id: $id) { id ... on HealthRecord { allergies annotations { edges { node { body } } } } } }
+"""
+NODE_ANNOTATION = "query ($id: ID!) { node(id: $id) { id ... on Annotation { body author { fullName } } } }"
+
+READ = {
+    "anonymous": "UNAUTHENTICATED",
+    "own_patient": "OK",
+    "other_patient": "NOT_FOUND",
+    "assigned_doctor": "OK",
+    "unassigned_doctor": "NOT_FOUND",
+    "former_doctor": "NOT_FOUND",
+    "staff": "NOT_FOUND",
+}
+
+
+@matrix(READ)
+def test_read_a_record_by_node(gql, world, note, column, outcome):
+    # given alice's record with grey's annotation
+    HealthRecord.objects.filter(pk=world.alice.health_record.pk).update(allergies="Penicillin")
+    gid = record_gid(world.alice)
+    # when
+    result = run(gql, world, column, NODE_RECORD, {"id": gid})
+    # then
+    if outcome == "OK":
+        assert result.errors == []
+        assert result.data == {
+            "node": {
+                "id": gid,
+                "allergies": "Penicillin",
+                "annotations": {"edges": [{"node": {"body": "Penicillin rash in 2019."}}]},
+            }
+        }
+    else:
+        assert result.codes == [outcome]
+        assert result.data == {"node": None}
+
+
+@matrix(READ)
+def test_read_an_annotation_by_node(gql, world, note, column, outcome):
+    # given
+    gid = global_id("Annotation", note.pk)
+    # when
+    result = run(gql, world, column, NODE_ANNOTATION, {"id": gid})
+    # then
+    if outcome == "OK":
+        assert result.errors == []
+        assert result.data == {
+            "node": {"id": gid, "body": "Penicillin rash in 2019.", "author": {"fullName": world.grey.full_name}}
+        }
+    else:
+        assert result.codes == [outcome]
+        assert result.data == {"node": None}
+
+
+MY_RECORD = "{ myHealthRecord { id allergies annotations { edges { node { body } } } } }"
+
+
+@matrix(
+    {
+        "anonymous": "UNAUTHENTICATED",
+        "own_patient": "alice",
+        "other_patient": "bob",  # their own record, never alice's
+        "assigned_doctor": "FORBIDDEN",
+        "unassigned_doctor": "FORBIDDEN",
+        "former_doctor": "FORBIDDEN",
+        "staff": "FORBIDDEN",
+    }
+)
+def test_my_health_record(gql, world, note, column, outcome):
+    # when
+    result = run(gql, world, column, MY_RECORD)
+    # then
+    if outcome in ("alice", "bob"):
+        patient = getattr(world, outcome)
+        bodies = [{"node": {"body": "Penicillin rash in 2019."}}] if outcome == "alice" else []
+        assert result.errors == []
+        assert result.data == {
+            "myHealthRecord": {"id": record_gid(patient), "allergies": "", "annotations": {"edges": bodies}}
+        }
+    else:
+        assert result.codes == [outcome]
+        assert result.data == {"myHealthRecord": None}
+
+
+# --- patients list ----------------------------------------------------------------------
+
+PATIENTS = """
+{ patients { totalCount edges { node { id fullName
+    healthRecord { id annotations { edges { node { body author { fullName } } } } } } } } }
+"""
+
+
+@matrix(
+    {
+        "anonymous": "UNAUTHENTICATED",
+        "own_patient": {"alice": "record"},
+        "other_patient": {"bob": "record"},
+        "assigned_doctor": {"alice": "record"},
+        "unassigned_doctor": {},
+        "former_doctor": {},
+        "staff": {"alice": None, "bob": None},  # demographics only
+    }
+)
+def test_patients_list(gql, world, note, column, outcome):
+    # when
+    result = run(gql, world, column, PATIENTS)
+    # then
+    if isinstance(outcome, str):
+        assert result.codes == [outcome]
+        assert result.data is None
+        return
+    assert result.errors == []
+    connection = result.data["patients"]
+    assert connection["totalCount"] == len(outcome)
+    seen = {edge["node"]["fullName"]: edge["node"]["healthRecord"] for edge in connection["edges"]}
+    expected = {}
+    for username, record in outcome.items():
+        patient = getattr(world, username)
+        if record is None:
+            expected[patient.full_name] = None
+        else:
+            edges = (
+                [{"node": {"body": "Penicillin rash in 2019.", "author": {"fullName": world.grey.full_name}}}]
+                if username == "alice"
+                else []
+            )
+            expected[patient.full_name] = {"id": record_gid(patient), "annotations": {"edges": edges}}
+    assert seen == expected
+
+
+# --- assignments list -------------------------------------------------------------------
+
+ASSIGNMENTS = """
+{ assignments { totalCount edges { node { active doctor { fullName } patient { fullName healthRecord { id } } } } } }
+"""
+
+
+@matrix(
+    {
+        "anonymous": "UNAUTHENTICATED",
+        "own_patient": [("grey", True, True), ("former", False, True)],
+        "other_patient": [],
+        "assigned_doctor": [("grey", True, True)],
+        "unassigned_doctor": [],
+        "former_doctor": [("former", False, False)],  # the ended assignment shows, the record does not
+        "staff": [("grey", True, False), ("former", False, False)],
+    }
+)
+def test_assignments_list(gql, world, column, outcome):
+    # when
+    result = run(gql, world, column, ASSIGNMENTS)
+    # then
+    if isinstance(outcome, str):
+        assert result.codes == [outcome]
+        assert result.data is None
+        return
+    assert result.errors == []
+    assert result.data["assignments"]["totalCount"] == len(outcome)
+    got = sorted(
+        (
+            edge["node"]["doctor"]["fullName"],
+            edge["node"]["active"],
+            edge["node"]["patient"]["fullName"],
+            edge["node"]["patient"]["healthRecord"],
+        )
+        for edge in result.data["assignments"]["edges"]
+    )
+    expected = sorted(
+        (
+            getattr(world, doctor).full_name,
+            active,
+            world.alice.full_name,
+            {"id": record_gid(world.alice)} if record_visible else None,
+        )
+        for doctor, active, record_visible in outcome
+    )
+    assert got == expected
+
+
+# --- updateHealthRecord -----------------------------------------------------------------
+
+UPDATE = "mutation ($input: UpdateHealthRecordInput!) { updateHealthRecord(input: $input) { id allergies } }"
+
+
+@matrix(
+    {
+        "anonymous": "UNAUTHENTICATED",
+        "own_patient": "alice",
+        "other_patient": "bob",  # only ever their own record
+        "assigned_doctor": "FORBIDDEN",
+        "unassigned_doctor": "FORBIDDEN",
+        "former_doctor": "FORBIDDEN",
+        "staff": "FORBIDDEN",
+    }
+)
+def test_update_health_record(gql, world, column, outcome):
+    # when
+    result = run(gql, world, column, UPDATE, {"input": {"allergies": "Latex"}})
+    # then
+    if outcome in ("alice", "bob"):
+        patient = getattr(world, outcome)
+        untouched = world.bob if outcome == "alice" else world.alice
+        assert result.errors == []
+        assert result.data == {"updateHealthRecord": {"id": record_gid(patient), "allergies": "Latex"}}
+        assert HealthRecord.objects.get(patient=patient).allergies == "Latex"
+        assert HealthRecord.objects.get(patient=untouched).allergies == ""
+    else:
+        assert result.codes == [outcome]
+        assert result.data is None
+        assert set(HealthRecord.objects.values_list("allergies", flat=True)) == {""}
+        assert HealthRecordRevision.objects.count() == 0
+
+
+# --- addAnnotation ----------------------------------------------------------------------
+
+ADD = "mutation ($input: AddAnnotationInput!) { addAnnotation(input: $input) { body author { fullName } } }"
+
+
+@matrix(
+    {
+        "anonymous": "UNAUTHENTICATED",
+        "own_patient": "FORBIDDEN",
+        "other_patient": "FORBIDDEN",
+        "assigned_doctor": "OK",
+        "unassigned_doctor": "NOT_FOUND",
+        "former_doctor": "NOT_FOUND",
+        "staff": "FORBIDDEN",
+    }
+)
+def test_add_annotation(gql, world, column, outcome):
+    # when
+    result = run(gql, world, column, ADD, {"input": {"recordId": record_gid(world.alice), "body": "Follow up."}})
+    # then
+    if outcome == "OK":
+        assert result.errors == []
+        assert result.data == {"addAnnotation": {"body": "Follow up.", "author": {"fullName": world.grey.full_name}}}
+        assert list(Annotation.objects.values_list("body", "author")) == [("Follow up.", world.grey.pk)]
+    else:
+        assert result.codes == [outcome]
+        assert result.data is None
+        assert Annotation.objects.count() == 0
+
+
+# --- retractAnnotation ------------------------------------------------------------------
+
+RETRACT = "mutation ($input: RetractAnnotationInput!) { retractAnnotation(input: $input) { body retractionReason } }"
+
+
+@matrix(
+    {
+        "anonymous": "UNAUTHENTICATED",
+        "own_patient": "FORBIDDEN",
+        "other_patient": "FORBIDDEN",
+        "assigned_doctor": "OK",  # grey wrote it
+        "unassigned_doctor": "NOT_FOUND",
+        "former_doctor": "NOT_FOUND",
+        "staff": "FORBIDDEN",
+    }
+)
+def test_retract_annotation(gql, world, note, column, outcome):
+    # when
+    result = run(gql, world, column, RETRACT, {"input": {"id": global_id("Annotation", note.pk), "reason": "Wrong chart."}})
+    # then
+    note.refresh_from_db()
+    if outcome == "OK":
+        assert result.errors == []
+        assert result.data == {"retractAnnotation": {"body": "Penicillin rash in 2019.", "retractionReason": "Wrong chart."}}
+        assert note.retracted_at is not None
+    else:
+        assert result.codes == [outcome]
+        assert result.data is None
+        assert note.retracted_at is None
+
+
+def test_retract_annotation_by_an_assigned_doctor_who_is_not_the_author_is_forbidden(gql, world, note):
+    # given house is assigned to alice too, but grey wrote the note
+    factories.assign(doctor=world.house, patient=world.alice, by=world.coordinator)
+    # when
+    result = gql.execute(
+        RETRACT, {"input": {"id": global_id("Annotation", note.pk), "reason": "Not mine."}}, user=world.house.user
+    )
+    # then
+    assert result.codes == ["FORBIDDEN"]
+    assert result.data is None
+    note.refresh_from_db()
+    assert note.retracted_at is None
+
+
+def test_retract_own_annotation_after_the_assignment_ended_is_not_found(gql, world):
+    # given house annotated alice's record while assigned, then was unassigned
+    assignment = factories.assign(doctor=world.house, patient=world.alice, by=world.coordinator)
+    own = annotation_add(actor=world.house.user, record=world.alice.health_record, body="Mine.")
+    factories.end(assignment, by=world.coordinator)
+    # when
+    result = gql.execute(
+        RETRACT, {"input": {"id": global_id("Annotation", own.pk), "reason": "Oops."}}, user=world.house.user
+    )
+    # then
+    assert result.codes == ["NOT_FOUND"]
+    assert result.data is None
+    own.refresh_from_db()
+    assert own.retracted_at is None
+
+
+# --- assignDoctor / endAssignment -------------------------------------------------------
+
+ASSIGN = """
+mutation ($input: AssignDoctorInput!) { assignDoctor(input: $input) { active doctor { fullName } patient { fullName } } }
+"""
+END = "mutation ($input: EndAssignmentInput!) { endAssignment(input: $input) { active endedAt } }"
+
+MANAGE = {
+    "anonymous": "UNAUTHENTICATED",
+    "own_patient": "FORBIDDEN",
+    "other_patient": "FORBIDDEN",
+    "assigned_doctor": "FORBIDDEN",
+    "unassigned_doctor": "FORBIDDEN",
+    "former_doctor": "FORBIDDEN",
+    "staff": "OK",
+}
+
+
+@matrix(MANAGE)
+def test_assign_doctor(gql, world, column, outcome):
+    # given house is not assigned to bob
+    variables = {"input": {"doctorId": global_id("Doctor", world.house.pk), "patientId": global_id("Patient", world.bob.pk)}}
+    # when
+    result = run(gql, world, column, ASSIGN, variables)
+    # then
+    active = Assignment.objects.filter(doctor=world.house, patient=world.bob, ended_at__isnull=True)
+    if outcome == "OK":
+        assert result.errors == []
+        assert result.data == {
+            "assignDoctor": {
+                "active": True,
+                "doctor": {"fullName": world.house.full_name},
+                "patient": {"fullName": world.bob.full_name},
+            }
+        }
+        assert active.count() == 1
+    else:
+        assert result.codes == [outcome]
+        assert result.data is None
+        assert not active.exists()
+
+
+@pytest.mark.parametrize("doctor", ["grey", "house"])
+def test_a_doctor_cannot_assign_themselves(gql, world, doctor):
+    # given
+    me = getattr(world, doctor)
+    variables = {"input": {"doctorId": global_id("Doctor", me.pk), "patientId": global_id("Patient", world.bob.pk)}}
+    # when
+    result = gql.execute(ASSIGN, variables, user=me.user)
+    # then
+    assert result.codes == ["FORBIDDEN"]
+    assert not Assignment.objects.filter(patient=world.bob).exists()
+
+
+@matrix(MANAGE)
+def test_end_assignment(gql, world, column, outcome):
+    # given grey's active assignment to alice
+    assignment = Assignment.objects.get(doctor=world.grey, patient=world.alice)
+    # when
+    result = run(gql, world, column, END, {"input": {"id": global_id("Assignment", assignment.pk)}})
+    # then
+    assignment.refresh_from_db()
+    if outcome == "OK":
+        assert result.errors == []
+        assert result.data["endAssignment"]["active"] is False
+        assert result.data["endAssignment"]["endedAt"] is not None
+        assert assignment.ended_at is not None
+    else:
+        assert result.codes == [outcome]
+        assert result.data is None
+        assert assignment.ended_at is None
+
+
+@pytest.mark.parametrize("mutation", ["assign", "end"])
+def test_staff_without_the_model_permission_is_forbidden(gql, world, mutation):
+    # given a clerk: staff, but without care.add_assignment / care.change_assignment
+    if mutation == "assign":
+        query = ASSIGN
+        variables = {"input": {"doctorId": global_id("Doctor", world.house.pk), "patientId": global_id("Patient", world.bob.pk)}}
+    else:
+        query = END
+        assignment = Assignment.objects.get(doctor=world.grey, patient=world.alice)
+        variables = {"input": {"id": global_id("Assignment", assignment.pk)}}
+    before = list(Assignment.objects.order_by("id").values_list("id", "ended_at"))
+    # when
+    result = gql.execute(query, variables, user=world.staff_without_perms)
+    # then
+    assert result.codes == ["FORBIDDEN"]
+    assert result.data is None
+    assert list(Assignment.objects.order_by("id").values_list("id", "ended_at")) == before
+
+
+# --- hidden answers exactly like missing ------------------------------------------------
+
+
+def strip_volatile(result):
+    """The whole answer, minus nothing: status, data, messages, codes, paths and locations."""
+    return result.status_code, result.body
+
+
+def hidden_and_missing(world, note):
+    """(caller, query, variables for a hidden object, variables for a missing one)."""
+    missing = str(uuid.uuid4())
+    grey_assignment = Assignment.objects.get(doctor=world.grey, patient=world.alice)
+    return {
+        "node HealthRecord": (
+            world.house.user,
+            NODE_RECORD,
+            {"id": record_gid(world.alice)},
+            {"id": global_id("HealthRecord", missing)},
+        ),
+        "node HealthRecord (staff)": (
+            world.coordinator,
+            NODE_RECORD,
+            {"id": record_gid(world.alice)},
+            {"id": global_id("HealthRecord", missing)},
+        ),
+        "node Annotation": (
+            world.former.user,
+            NODE_ANNOTATION,
+            {"id": global_id("Annotation", note.pk)},
+            {"id": global_id("Annotation", missing)},
+        ),
+        "node Patient": (
+            world.house.user,
+            "query ($id: ID!) { node(id: $id) { id } }",
+            {"id": global_id("Patient", world.alice.pk)},
+            {"id": global_id("Patient", missing)},
+        ),
+        "node Assignment": (
+            world.house.user,
+            "query ($id: ID!) { node(id: $id) { id } }",
+            {"id": global_id("Assignment", grey_assignment.pk)},
+            {"id": global_id("Assignment", missing)},
+        ),
+        "node User": (
+            world.bob.user,
+            "query ($id: ID!) { node(id: $id) { id } }",
+            {"id": global_id("User", world.alice.user.pk)},
+            {"id": global_id("User", 987654321)},
+        ),
+        "addAnnotation": (
+            world.house.user,
+            ADD,
+            {"input": {"recordId": record_gid(world.alice), "body": "x"}},
+            {"input": {"recordId": global_id("HealthRecord", missing), "body": "x"}},
+        ),
+        "retractAnnotation": (
+            world.former.user,
+            RETRACT,
+            {"input": {"id": global_id("Annotation", note.pk), "reason": "x"}},
+            {"input": {"id": global_id("Annotation", missing), "reason": "x"}},
+        ),
+    }
+
+
+CASES = (
+    "node HealthRecord",
+    "node HealthRecord (staff)",
+    "node Annotation",
+    "node Patient",
+    "node Assignment",
+    "node User",
+    "addAnnotation",
+    "retractAnnotation",
+)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_hidden_object_answers_exactly_like_a_missing_one(gql, world, note, case):
+    # given an object the caller may not see, and an id that names nothing
+    user, query, hidden, missing = hidden_and_missing(world, note)[case]
+    # when
+    hidden_result = gql.execute(query, hidden, user=user)
+    missing_result = gql.execute(query, missing, user=user)
+    # then both answer NOT_FOUND, byte for byte the same
+    assert hidden_result.codes == ["NOT_FOUND"]
+    assert strip_volatile(hidden_result) == strip_volatile(missing_result)
+
+
+@pytest.mark.parametrize("mutation", ["assignDoctor doctor", "assignDoctor patient", "endAssignment"])
+def test_staff_managing_a_missing_object_get_not_found_and_nothing_changes(gql, world, mutation):
+    # given ids that name nothing
+    missing = str(uuid.uuid4())
+    doctor, patient = global_id("Doctor", world.house.pk), global_id("Patient", world.bob.pk)
+    query, variables = {
+        "assignDoctor doctor": (ASSIGN, {"input": {"doctorId": global_id("Doctor", missing), "patientId": patient}}),
+        "assignDoctor patient": (ASSIGN, {"input": {"doctorId": doctor, "patientId": global_id("Patient", missing)}}),
+        "endAssignment": (END, {"input": {"id": global_id("Assignment", missing)}}),
+    }[mutation]
+    before = list(Assignment.objects.order_by("id").values_list("id", "ended_at"))
+    # when
+    result = gql.execute(query, variables, user=world.coordinator)
+    # then
+    assert result.codes == ["NOT_FOUND"]
+    assert result.errors[0]["message"] == "Not found."
+    assert result.data is None
+    assert list(Assignment.objects.order_by("id").values_list("id", "ended_at")) == before
