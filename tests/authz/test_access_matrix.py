@@ -349,12 +349,15 @@ RETRACT = "mutation ($input: RetractAnnotationInput!) { retractAnnotation(input:
 )
 def test_retract_annotation(gql, world, note, column, outcome):
     # when
-    result = run(gql, world, column, RETRACT, {"input": {"id": global_id("Annotation", note.pk), "reason": "Wrong chart."}})
+    variables = {"input": {"id": global_id("Annotation", note.pk), "reason": "Wrong chart."}}
+    result = run(gql, world, column, RETRACT, variables)
     # then
     note.refresh_from_db()
     if outcome == "OK":
         assert result.errors == []
-        assert result.data == {"retractAnnotation": {"body": "Penicillin rash in 2019.", "retractionReason": "Wrong chart."}}
+        assert result.data == {
+            "retractAnnotation": {"body": "Penicillin rash in 2019.", "retractionReason": "Wrong chart."}
+        }
         assert note.retracted_at is not None
     else:
         assert result.codes == [outcome]
@@ -395,8 +398,16 @@ def test_retract_own_annotation_after_the_assignment_ended_is_not_found(gql, wor
 # --- assignDoctor / endAssignment -------------------------------------------------------
 
 ASSIGN = """
-mutation ($input: AssignDoctorInput!) { assignDoctor(input: $input) { active doctor { fullName } patient { fullName } } }
+mutation ($input: AssignDoctorInput!) {
+  assignDoctor(input: $input) { active doctor { fullName } patient { fullName } }
+}
 """
+
+
+def house_to_bob(world):
+    return {"input": {"doctorId": global_id("Doctor", world.house.pk), "patientId": global_id("Patient", world.bob.pk)}}
+
+
 END = "mutation ($input: EndAssignmentInput!) { endAssignment(input: $input) { active endedAt } }"
 
 MANAGE = {
@@ -413,7 +424,7 @@ MANAGE = {
 @matrix(MANAGE)
 def test_assign_doctor(gql, world, column, outcome):
     # given house is not assigned to bob
-    variables = {"input": {"doctorId": global_id("Doctor", world.house.pk), "patientId": global_id("Patient", world.bob.pk)}}
+    variables = house_to_bob(world)
     # when
     result = run(gql, world, column, ASSIGN, variables)
     # then
@@ -470,7 +481,7 @@ def test_staff_without_the_model_permission_is_forbidden(gql, world, mutation):
     # given a clerk: staff, but without care.add_assignment / care.change_assignment
     if mutation == "assign":
         query = ASSIGN
-        variables = {"input": {"doctorId": global_id("Doctor", world.house.pk), "patientId": global_id("Patient", world.bob.pk)}}
+        variables = house_to_bob(world)
     else:
         query = END
         assignment = Assignment.objects.get(doctor=world.grey, patient=world.alice)
