@@ -151,6 +151,14 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Clinic API <no-reply@clinic.example>")
 
+# Notification outbox (care/notifications.py). A failed send is retried after
+# base * 2^(attempt-1) seconds (jittered, capped at the max); after MAX_ATTEMPTS it is FAILED.
+# A claim (lease) must outlive a send: keep LEASE_SECONDS well above EMAIL_TIMEOUT.
+NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "10"))
+NOTIFICATION_BACKOFF_BASE_SECONDS = int(os.environ.get("NOTIFICATION_BACKOFF_BASE_SECONDS", "30"))
+NOTIFICATION_BACKOFF_MAX_SECONDS = int(os.environ.get("NOTIFICATION_BACKOFF_MAX_SECONDS", "3600"))
+NOTIFICATION_LEASE_SECONDS = int(os.environ.get("NOTIFICATION_LEASE_SECONDS", "300"))
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
