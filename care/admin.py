@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from care.models import Assignment, Notification
+from care.notifications import notification_retry
 from care.services import assignment_end
 from users.errors import Conflict
 
@@ -40,12 +41,42 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("kind", "to_email", "status", "attempts", "next_attempt_at", "created_at")
+    """The outbox, read-only: what was sent, what waits for a retry, what failed and why.
+
+    Rows change only through care.notifications; FAILED rows can be queued again.
+    """
+
+    list_display = (
+        "created_at", "kind", "to_email", "status", "attempts", "last_error_summary", "next_attempt_at", "sent_at"
+    )
     list_filter = ("status", "kind")
+    search_fields = ("to_email", "id")
+    ordering = ("-created_at", "-id")
     readonly_fields = [field.name for field in Notification._meta.fields]
+    actions = ["retry_notifications"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="last error")
+    def last_error_summary(self, obj: Notification) -> str:
+        return obj.last_error[:120]
+
+    @admin.action(description="Retry selected failed notifications", permissions=["retry"])
+    def retry_notifications(self, request, queryset) -> None:
+        retried = sum(notification_retry(actor=request.user, notification=row) for row in queryset)
+        skipped = len(queryset) - retried
+        self.message_user(
+            request,
+            f"Queued {retried} notification(s) again; skipped {skipped} that had not failed.",
+            messages.SUCCESS if retried else messages.WARNING,
+        )
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("care.change_notification")

@@ -1,81 +1,281 @@
-"""The notification outbox: rows written with their cause, delivered after commit."""
+"""The notification outbox: rows written with their cause, delivered after commit.
+
+Life of a row: it is written (PENDING, due now) in the transaction of the event that causes
+it, so a rollback leaves neither row nor mail. Right after that commit the request tries to
+send it; whatever is not sent stays PENDING for `manage.py send_notifications`, which retries
+with capped exponential backoff and marks the row FAILED after NOTIFICATION_MAX_ATTEMPTS.
+
+Claiming: a sender owns a row once a single conditional UPDATE
+    UPDATE ... SET claimed_by = <token>, claimed_until = now + lease, attempts = attempts + 1
+    WHERE id IN (SELECT id ... due ... LIMIT 1 FOR UPDATE SKIP LOCKED) AND <still due>
+has changed it. On PostgreSQL the SKIP LOCKED subquery lets concurrent workers pick
+different rows without waiting on each other, and the repeated WHERE is re-checked against
+the committed row if two ever meet. SQLite has no row locks (Django drops the clause) but
+runs one writer at a time, so the same statement is atomic there. The mail is sent outside
+any transaction (no lock held across network I/O), then the row is settled with an UPDATE
+that only matches while the token still owns it.
+
+Crash window: a worker that dies between claiming and settling leaves a claim that expires
+after NOTIFICATION_LEASE_SECONDS and is then taken again. If it died *after* the SMTP server
+accepted the mail, the mail goes out twice: delivery is at-least-once, and the stable
+Message-ID (<notification-<uuid>@domain>) lets the receiving side recognise the repeat.
+"""
 
 import logging
+import os
 import random
-from datetime import timedelta
+import socket
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from care.models import Notification, NotificationKind, NotificationStatus
-from users.models import Doctor
+from care.models import Assignment, Notification, NotificationKind, NotificationStatus
+from users.models import User
 
 logger = logging.getLogger(__name__)
 
-MAX_BACKOFF = timedelta(hours=1)
+# kind -> (template name without extension, subject). Subjects and templates get only the
+# names below: never a record's contents, an annotation, or (in a doctor's mail) the patient.
+_MAILS: dict[str, tuple[str, str]] = {
+    NotificationKind.DOCTOR_ASSIGNED: ("care/email/doctor_assigned", "A patient has been assigned to you"),
+    NotificationKind.PATIENT_DOCTOR_ASSIGNED: (
+        "care/email/patient_doctor_assigned",
+        "{doctor_name} can now read your health record",
+    ),
+    NotificationKind.DOCTOR_ASSIGNMENT_ENDED: (
+        "care/email/doctor_assignment_ended",
+        "One of your patient assignments has ended",
+    ),
+    NotificationKind.PATIENT_ASSIGNMENT_ENDED: (
+        "care/email/patient_assignment_ended",
+        "{doctor_name} can no longer read your health record",
+    ),
+}
 
 
-def notification_enqueue_doctor_assigned(*, doctor: Doctor) -> Notification:
-    """Tell the doctor *that* a patient was assigned; no PHI, not even the patient's name."""
-    context = {"recipient_name": doctor.user.full_name}
-    return _notification_enqueue(
-        kind=NotificationKind.DOCTOR_ASSIGNED,
-        recipient=doctor.user,
-        subject="A patient has been assigned to you",
-        body=render_to_string("care/email/doctor_assigned.txt", context),
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What one delivery pass did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+    def __add__(self, other: "DeliveryReport") -> "DeliveryReport":
+        return DeliveryReport(self.sent + other.sent, self.retrying + other.retrying, self.failed + other.failed)
+
+
+# --- writing rows (inside the cause's transaction) -------------------------------------------
+
+
+def notifications_enqueue_assignment_created(*, assignment: Assignment) -> list[Notification]:
+    """The doctor learns *that* a patient was assigned; the patient learns which doctor."""
+    doctor, patient = assignment.doctor, assignment.patient
+    return _notifications_enqueue(
+        (NotificationKind.DOCTOR_ASSIGNED, doctor.user, {}),
+        (NotificationKind.PATIENT_DOCTOR_ASSIGNED, patient.user, {"doctor_name": str(doctor)}),
     )
 
 
-def _notification_enqueue(*, kind, recipient, subject: str, body: str) -> Notification:
-    notification = Notification.objects.create(
-        kind=kind,
-        recipient=recipient,
-        to_email=recipient.email,
-        subject=subject,
-        body=body,
-        next_attempt_at=timezone.now(),
+def notifications_enqueue_assignment_ended(*, assignment: Assignment) -> list[Notification]:
+    """Both sides learn that the doctor's access ended; the doctor's mail names no patient."""
+    doctor, patient = assignment.doctor, assignment.patient
+    return _notifications_enqueue(
+        (NotificationKind.DOCTOR_ASSIGNMENT_ENDED, doctor.user, {}),
+        (NotificationKind.PATIENT_ASSIGNMENT_ENDED, patient.user, {"doctor_name": str(doctor)}),
     )
-    transaction.on_commit(lambda: notification_deliver(notification_id=notification.pk))
-    return notification
+
+
+def _notifications_enqueue(*mails: tuple[str, User, dict[str, str]]) -> list[Notification]:
+    now = timezone.now()
+    notifications = []
+    for kind, recipient, extra in mails:
+        template, subject = _MAILS[kind]
+        context = {"recipient_name": recipient.full_name, **extra}
+        notifications.append(
+            Notification.objects.create(
+                kind=kind,
+                recipient=recipient,
+                to_email=recipient.email,
+                subject=subject.format(**context),
+                body=render_to_string(f"{template}.txt", context),
+                html_body=render_to_string(f"{template}.html", context),
+                next_attempt_at=now,
+            )
+        )
+    ids = [notification.pk for notification in notifications]
+    # One callback for the transaction's rows: one SMTP connection, and only if it commits.
+    transaction.on_commit(partial(notifications_deliver, notification_ids=ids), robust=True)
+    return notifications
+
+
+# --- delivering ------------------------------------------------------------------------------
+
+
+def notifications_deliver(*, notification_ids: Iterable[uuid.UUID]) -> DeliveryReport:
+    """Try the given rows now (right after their commit). Never raises: what fails stays pending."""
+    try:
+        return _deliver(only_ids=list(notification_ids), limit=None, stop=None)
+    except Exception:  # noqa: BLE001 - the worker picks the rows up; the request must not fail
+        logger.exception("notification delivery after commit failed; the worker will retry")
+        return DeliveryReport()
+
+
+def notifications_send_due(*, limit: int = 100, stop: threading.Event | None = None) -> DeliveryReport:
+    """One worker pass: send up to `limit` due rows, settle abandoned ones; stops early on `stop`."""
+    _notifications_fail_exhausted(now=timezone.now())
+    return _deliver(only_ids=None, limit=limit, stop=stop)
+
+
+def _deliver(*, only_ids: list | None, limit: int | None, stop: threading.Event | None) -> DeliveryReport:
+    report = DeliveryReport()
+    connection = get_connection()
+    try:
+        while (limit is None or report.attempted < limit) and not (stop and stop.is_set()):
+            claim = _notification_claim(now=timezone.now(), only_ids=only_ids)
+            if claim is None:
+                break
+            notification, token = claim
+            report += _notification_send(notification=notification, token=token, connection=connection)
+    finally:
+        connection.close()
+    return report
+
+
+def _claim_token() -> str:
+    return f"{socket.gethostname()[:50]}:{os.getpid()}:{uuid.uuid4().hex}"
+
+
+def _due(*, now: datetime) -> Q:
+    unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+    return (
+        Q(status=NotificationStatus.PENDING, next_attempt_at__lte=now, attempts__lt=settings.NOTIFICATION_MAX_ATTEMPTS)
+        & unclaimed
+    )
+
+
+def _notification_claim(*, now: datetime, only_ids: list | None) -> tuple[Notification, str] | None:
+    """Claim one due row for this sender (see the module docstring), or None."""
+    due = Notification.objects.filter(_due(now=now))
+    if only_ids is not None:
+        due = due.filter(pk__in=only_ids)
+    candidate = due.order_by("next_attempt_at", "created_at", "id").select_for_update(skip_locked=True)
+    token = _claim_token()
+    with transaction.atomic():
+        claimed = due.filter(pk__in=candidate.values("pk")[:1]).update(
+            claimed_by=token,
+            claimed_until=now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS),
+            attempts=F("attempts") + 1,
+        )
+    if not claimed:
+        return None
+    return Notification.objects.get(claimed_by=token), token
+
+
+def _notification_message(notification: Notification, connection) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=notification.subject,
+        body=notification.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.to_email],
+        headers={"Message-ID": notification.message_id, "Auto-Submitted": "auto-generated"},
+        connection=connection,
+    )
+    if notification.html_body:
+        message.attach_alternative(notification.html_body, "text/html")
+    return message
+
+
+def _notification_send(*, notification: Notification, token: str, connection) -> DeliveryReport:
+    try:
+        if _notification_message(notification, connection).send() != 1:
+            raise RuntimeError("the email backend accepted no message")
+    except Exception as error:  # noqa: BLE001 - every delivery failure is retried later
+        # A broken SMTP session would fail every later row of this pass: start a fresh one.
+        connection.close()
+        return _notification_settle_failure(notification=notification, token=token, error=error)
+    settled = Notification.objects.filter(pk=notification.pk, claimed_by=token).update(
+        status=NotificationStatus.SENT, sent_at=timezone.now(), last_error="", claimed_by="", claimed_until=None
+    )
+    if not settled:
+        logger.warning("notification %s sent after its claim expired; it may be sent twice", notification.pk)
+    return DeliveryReport(sent=1)
+
+
+def _notification_settle_failure(*, notification: Notification, token: str, error: Exception) -> DeliveryReport:
+    attempts = notification.attempts  # already counted by the claim
+    description = f"{type(error).__name__}: {error}"[:1000]
+    exhausted = attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+    changes = {"last_error": description, "claimed_by": "", "claimed_until": None}
+    if exhausted:
+        changes |= {"status": NotificationStatus.FAILED, "next_attempt_at": None}
+    else:
+        changes |= {"next_attempt_at": timezone.now() + backoff_delay(attempts)}
+    Notification.objects.filter(pk=notification.pk, claimed_by=token).update(**changes)
+    if exhausted:
+        logger.error("notification %s FAILED after %d attempts: %s", notification.pk, attempts, type(error).__name__)
+        return DeliveryReport(failed=1)
+    logger.warning("notification %s not delivered (attempt %d): %s", notification.pk, attempts, type(error).__name__)
+    return DeliveryReport(retrying=1)
+
+
+def _notifications_fail_exhausted(*, now: datetime) -> int:
+    """Rows out of attempts whose last claim ran out (their sender died): FAILED, for staff."""
+    count = (
+        Notification.objects.filter(
+            status=NotificationStatus.PENDING, attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS
+        )
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        .update(status=NotificationStatus.FAILED, next_attempt_at=None, claimed_by="", claimed_until=None)
+    )
+    if count:
+        logger.error("%d notification(s) FAILED: out of attempts after their sender stopped", count)
+    return count
 
 
 def backoff_delay(attempts: int) -> timedelta:
-    """Exponential backoff with full jitter, capped."""
-    ceiling = min(MAX_BACKOFF.total_seconds(), 30 * 2 ** max(attempts - 1, 0))
-    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+    """Delay after the `attempts`-th failure: base * 2^(attempts-1), capped, with equal jitter.
+
+    The jitter (a uniform draw in the upper half) spreads out the retries of rows that failed
+    together, e.g. during an SMTP outage, so they don't all hit the server at the same second.
+    """
+    base = settings.NOTIFICATION_BACKOFF_BASE_SECONDS
+    cap = settings.NOTIFICATION_BACKOFF_MAX_SECONDS
+    ceiling = min(cap, base * 2 ** min(max(attempts - 1, 0), 32))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - not security
 
 
-def notification_deliver(*, notification_id) -> bool:
-    """Send one pending notification. Never raises: a failure stays pending for a retry."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update()
-            .filter(pk=notification_id, status=NotificationStatus.PENDING)
-            .first()
-        )
-        if notification is None:
-            return False
-        try:
-            message = EmailMultiAlternatives(
-                subject=notification.subject,
-                body=notification.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[notification.to_email],
-            )
-            message.send()
-        except Exception as error:  # noqa: BLE001 - any delivery failure is retried later
-            notification.attempts += 1
-            notification.last_error = f"{type(error).__name__}: {error}"[:1000]
-            notification.next_attempt_at = timezone.now() + backoff_delay(notification.attempts)
-            notification.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-            logger.warning("notification %s not delivered: %s", notification.pk, type(error).__name__)
-            return False
-        notification.attempts += 1
-        notification.status = NotificationStatus.SENT
-        notification.sent_at = timezone.now()
-        notification.last_error = ""
-        notification.save(update_fields=["attempts", "status", "sent_at", "last_error"])
-        return True
+# --- staff -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_retry(*, actor: User, notification: Notification) -> bool:
+    """Give a FAILED row a fresh set of attempts, starting right after commit. False if not FAILED."""
+    if not (actor.is_active and actor.is_staff and actor.has_perm("care.change_notification")):
+        raise PermissionDenied("You are not allowed to retry notifications.")
+    retried = Notification.objects.filter(pk=notification.pk, status=NotificationStatus.FAILED).update(
+        status=NotificationStatus.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        claimed_by="",
+        claimed_until=None,
+    )
+    if retried:
+        logger.info("notification %s put back in the queue by user %s", notification.pk, actor.pk)
+        transaction.on_commit(partial(notifications_deliver, notification_ids=[notification.pk]), robust=True)
+    return bool(retried)

@@ -8,7 +8,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from audit.models import Action
 from audit.services import audit_event_record
 from care.models import Assignment
-from care.notifications import notification_enqueue_doctor_assigned
+from care.notifications import notifications_enqueue_assignment_created, notifications_enqueue_assignment_ended
 from care.permissions import CarePermission
 from care.selectors import active_assignments, is_staff_member
 from records.models import HealthRecord
@@ -43,7 +43,7 @@ def assignment_create(*, actor: User, doctor: Doctor, patient: Patient) -> Assig
     record = HealthRecord.objects.get(patient=patient)
     for permission in DOCTOR_RECORD_PERMISSIONS:
         assign_perm(permission.full_name, doctor.user, record)
-    notification_enqueue_doctor_assigned(doctor=doctor)
+    notifications_enqueue_assignment_created(assignment=assignment)
     audit_event_record(actor=actor, action=Action.ASSIGNMENT_CREATE, patient=patient, obj=assignment)
     return assignment
 
@@ -54,7 +54,7 @@ def assignment_end(*, actor: User, assignment: Assignment) -> Assignment:
     _require_staff_permission(actor, CarePermission.CHANGE_ASSIGNMENT)
     assignment = (
         Assignment.objects.select_for_update()
-        .select_related("doctor__user", "patient")
+        .select_related("doctor__user", "patient__user")
         .get(pk=assignment.pk)
     )
     if assignment.ended_at is not None:
@@ -65,6 +65,7 @@ def assignment_end(*, actor: User, assignment: Assignment) -> Assignment:
     record = HealthRecord.objects.get(patient=assignment.patient)
     for permission in DOCTOR_RECORD_PERMISSIONS:
         remove_perm(permission.full_name, assignment.doctor.user, record)
+    notifications_enqueue_assignment_ended(assignment=assignment)
     audit_event_record(
         actor=actor, action=Action.ASSIGNMENT_END, patient=assignment.patient, obj=assignment
     )

@@ -1,0 +1,114 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1, and Django's SMTP backend pointed at it."""
+
+import asyncio
+import socket
+import threading
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+
+# Long enough never to fire in a healthy run; only there so a broken test fails instead of hanging.
+SAFETY_TIMEOUT = 30
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class CollectingHandler:
+    """Keeps every accepted message. Two optional behaviours for concurrency tests:
+
+    - `rendezvous = n`: the first n messages are only answered once n are in flight at the
+      same time, which proves that n senders were delivering concurrently;
+    - `swallow = True`: messages are read and never answered (a sender stuck mid-send).
+    """
+
+    def __init__(self) -> None:
+        self.accepted: list[bytes] = []
+        self.swallowed: list[bytes] = []
+        self.rendezvous = 0
+        self.swallow = False
+        self.swallowed_one = threading.Event()
+        self.accepted_one = threading.Event()
+        self._in_flight = 0
+        self._all_in_flight: asyncio.Event | None = None
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self.swallow:
+            self.swallowed.append(envelope.original_content or envelope.content)
+            self.swallowed_one.set()
+            await asyncio.sleep(SAFETY_TIMEOUT * 10)  # never answers; the sender is killed meanwhile
+            return "451 swallowed"
+        if self.rendezvous:
+            if self._all_in_flight is None:
+                self._all_in_flight = asyncio.Event()
+            self._in_flight += 1
+            if self._in_flight >= self.rendezvous:
+                self._all_in_flight.set()
+            if self._in_flight <= self.rendezvous:
+                try:
+                    await asyncio.wait_for(self._all_in_flight.wait(), SAFETY_TIMEOUT)
+                except TimeoutError:
+                    return "451 the other sender never arrived"
+        self.accepted.append(envelope.original_content or envelope.content)
+        self.accepted_one.set()
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    """Starts and stops like a real mail server would; the port stays the same."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.handler = CollectingHandler()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        # A stopped Controller cannot be restarted (its loop is closed): make a new one.
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [message_from_bytes(raw, policy=policy.default) for raw in list(self.handler.accepted)]
+
+    def messages_to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
+
+
+@pytest.fixture
+def smtp(settings):
+    """An SMTP server that is *down* until the test calls `smtp.start()`."""
+    server = SmtpServer(free_port())
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = SAFETY_TIMEOUT * 2
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_up(smtp) -> SmtpServer:
+    smtp.start()
+    return smtp
+
+
+def text_parts(message: EmailMessage) -> tuple[str, str]:
+    """The plain-text and the HTML body of a multipart/alternative message."""
+    plain = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert plain is not None and html is not None, "both a text/plain and a text/html part"
+    return plain.get_content(), html.get_content()
