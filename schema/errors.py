@@ -1,6 +1,7 @@
 """The one place where exceptions become GraphQL errors with `extensions.code`."""
 
 import logging
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -69,12 +70,49 @@ def classify(original: BaseException | None) -> tuple[ErrorCode, str, dict[str, 
     return ErrorCode.INTERNAL, "Internal server error.", {}
 
 
+VARIABLE_ERROR = re.compile(
+    r"^Variable '\$(?P<variable>\w+)' got invalid value (?P<value>.*?)(?: at '(?P<path>[^']*)')?$", re.DOTALL
+)
+NAMED_FIELD = re.compile(
+    r"^Field '(?:\w+\.)?(?P<field>\w+)' (?:of required type|is not defined by type|must not be null)"
+)
+
+
+def named_field(message: str) -> str | None:
+    match = NAMED_FIELD.match(message)
+    return match["field"] if match else None
+
+
+def variable_error(error: GraphQLError) -> tuple[str, dict[str, list[str]]]:
+    """A variable that failed coercion, named by its input field, without echoing the value.
+
+    graphql-core keeps the inner error as `original_error` and quotes the rejected value,
+    which may be a password, a token or PHI.
+    """
+    inner = error.original_error
+    suffix = f"; {inner.message}"
+    prefix = error.message[: -len(suffix)] if error.message.endswith(suffix) else error.message
+    match = VARIABLE_ERROR.match(prefix)
+    if match is None:
+        return error.message, {}
+    detail = inner.message.replace(match["value"], "(redacted)") if match["value"] else inner.message
+    path = [part for part in re.split(r"[.\[\]]+", match["path"] or "") if part and not part.isdigit()]
+    field = named_field(inner.message) or (path[-1] if path else match["variable"])
+    where = f" at '{match['path']}'" if match["path"] else ""
+    return f"Variable '${match['variable']}' got an invalid value{where}.", {field: [detail]}
+
+
 def format_error(error: GraphQLError, *, request_id: str = "") -> dict[str, Any]:
     """The client's view of an error: a code always, details only where they are safe."""
     original = error.original_error
     if original is None:
         # Syntax and validation errors come from graphql-core and name only the document.
-        code, message, extra = ErrorCode.BAD_USER_INPUT, error.message, {"fields": {}}
+        field = named_field(error.message)
+        fields = {field: [error.message]} if field else {}
+        code, message, extra = ErrorCode.BAD_USER_INPUT, error.message, {"fields": fields}
+    elif isinstance(original, GraphQLError):
+        message, fields = variable_error(error)
+        code, extra = ErrorCode.BAD_USER_INPUT, {"fields": fields}
     else:
         code, message, extra = classify(original)
     if code == ErrorCode.INTERNAL:
