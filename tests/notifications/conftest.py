@@ -33,9 +33,9 @@ class CollectingHandler:
         self.rendezvous = 0
         self.swallow = False
         self.swallowed_one = threading.Event()
-        self.accepted_one = threading.Event()
         self._in_flight = 0
         self._all_in_flight: asyncio.Event | None = None
+        self._changed = threading.Condition()
 
     async def handle_DATA(self, server, session, envelope) -> str:
         if self.swallow:
@@ -54,9 +54,14 @@ class CollectingHandler:
                     await asyncio.wait_for(self._all_in_flight.wait(), SAFETY_TIMEOUT)
                 except TimeoutError:
                     return "451 the other sender never arrived"
-        self.accepted.append(envelope.original_content or envelope.content)
-        self.accepted_one.set()
+        with self._changed:
+            self.accepted.append(envelope.original_content or envelope.content)
+            self._changed.notify_all()
         return "250 Message accepted for delivery"
+
+    def wait_for_accepted(self, count: int) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self.accepted) >= count, SAFETY_TIMEOUT)
 
 
 class SmtpServer:
