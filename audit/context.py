@@ -2,6 +2,7 @@
 
 import contextvars
 import dataclasses
+import re
 import uuid
 
 
@@ -13,7 +14,7 @@ class RequestOrigin:
 
 
 _origin: contextvars.ContextVar[RequestOrigin] = contextvars.ContextVar(
-    "request_origin", default=RequestOrigin()
+    "request_origin", default=RequestOrigin()  # noqa: B039 - frozen: immutable
 )
 
 
@@ -31,3 +32,16 @@ def reset_origin(token: contextvars.Token) -> None:
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+# What a proxy or client may hand us as X-Request-ID: UUIDs and the usual trace ids fit; anything
+# longer than AuditEvent.request_id holds, or with other characters (spaces, quotes, newlines:
+# log and header injection), is replaced by a fresh id.
+INCOMING_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+
+
+def request_id_from_header(value: str | None) -> str:
+    """The caller's X-Request-ID when it is well formed, otherwise a fresh id."""
+    if value and INCOMING_REQUEST_ID.fullmatch(value):
+        return value
+    return new_request_id()

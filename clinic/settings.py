@@ -58,8 +58,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ops.middleware.HealthCheckMiddleware",  # first: probes come by IP, over HTTP, unauthenticated
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's static files, in production too
     "audit.middleware.RequestOriginMiddleware",
+    "ops.middleware.RequestLogMiddleware",  # one JSON line per request, inside the request id
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,12 +91,27 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
-    )
-}
+# Persistent connections, checked before reuse (a restarted or failed-over server is noticed);
+# on PostgreSQL a statement timeout so one runaway query cannot hold a worker and its locks.
+CONN_MAX_AGE = int(os.environ.get("CONN_MAX_AGE", "60"))
+
+
+def database_from_url(url: str) -> dict:
+    database = dj_database_url.parse(url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        options = database.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")))
+        statement_timeout = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "30000"))
+        options["options"] = f"{options.get('options', '')} -c statement_timeout={statement_timeout}".strip()
+    return database
+
+
+DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Optional read replica: clinic.db_routers sends reads of the doctor directory (no PHI) there.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = database_from_url(os.environ["DATABASE_REPLICA_URL"])
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["clinic.db_routers.ReadReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
@@ -165,14 +183,24 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles"
+# WhiteNoise serves collectstatic's output: hashed names, cached forever, compressed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 GRAPHQL_PUBLIC_INTROSPECTION = env_bool("GRAPHQL_PUBLIC_INTROSPECTION", False)
 
+# JSON lines (ops.logs) in production; LOG_FORMAT=text for humans (the default with DEBUG).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "ops.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_FORMAT == "json" else {})}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Strawberry logs every resolver error with its traceback; schema/ logs what matters.

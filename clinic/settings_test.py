@@ -13,3 +13,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
+
+# The manifest storage needs `collectstatic` first; the suite renders admin pages without it.
+# (tests/ops starts gunicorn with the real storage after a real collectstatic.)
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+WHITENOISE_AUTOREFRESH = True  # no "No directory at STATIC_ROOT" warning per test

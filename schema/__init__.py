@@ -7,6 +7,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from schema.auth import AuthMutation
 from schema.care.mutations import CareMutation
 from schema.care.queries import CareQuery
+from schema.observability import OperationLogExtension
 from schema.pagination import MAX_PAGE_SIZE
 from schema.records.mutations import RecordsMutation
 from schema.records.queries import RecordsQuery
@@ -26,6 +27,6 @@ class Mutation(AuthMutation, RecordsMutation, CareMutation):
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    extensions=[DjangoOptimizerExtension],
+    extensions=[OperationLogExtension, DjangoOptimizerExtension],
     config=StrawberryConfig(relay_max_results=MAX_PAGE_SIZE),
 )

@@ -27,6 +27,8 @@ class ClinicGraphQLView(GraphQLView):
         if result.errors:
             request_id = getattr(request, "request_id", "")
             response["errors"] = [format_error(error, request_id=request_id) for error in result.errors]
+            # For ops.middleware.RequestLogMiddleware's log line: codes only, never messages.
+            request.graphql_error_codes = [error["extensions"]["code"] for error in response["errors"]]
         if result.extensions:
             response["extensions"] = result.extensions
         return response
