@@ -36,7 +36,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -144,13 +144,15 @@ def notifications_send_due(*, limit: int = 100, stop: threading.Event | None = N
 
 def _deliver(*, only_ids: list | None, limit: int | None, stop: threading.Event | None) -> DeliveryReport:
     report = DeliveryReport()
+    tried: list[uuid.UUID] = []  # a pass tries a row once, even if its retry is already due
     connection = get_connection()
     try:
         while (limit is None or report.attempted < limit) and not (stop and stop.is_set()):
-            claim = _notification_claim(now=timezone.now(), only_ids=only_ids)
+            claim = _notification_claim(now=timezone.now(), only_ids=only_ids, tried=tried)
             if claim is None:
                 break
             notification, token = claim
+            tried.append(notification.pk)
             report += _notification_send(notification=notification, token=token, connection=connection)
     finally:
         connection.close()
@@ -169,15 +171,19 @@ def _due(*, now: datetime) -> Q:
     )
 
 
-def _notification_claim(*, now: datetime, only_ids: list | None) -> tuple[Notification, str] | None:
+def _notification_claim(*, now: datetime, only_ids: list | None, tried: list) -> tuple[Notification, str] | None:
     """Claim one due row for this sender (see the module docstring), or None."""
     due = Notification.objects.filter(_due(now=now))
     if only_ids is not None:
         due = due.filter(pk__in=only_ids)
+    if tried:
+        due = due.exclude(pk__in=tried)
     candidate = due.order_by("next_attempt_at", "created_at", "id").select_for_update(skip_locked=True)
     token = _claim_token()
     with transaction.atomic():
-        claimed = due.filter(pk__in=candidate.values("pk")[:1]).update(
+        # `pk = (scalar subquery)`, not `pk IN (...)`: PostgreSQL may rescan an IN subquery per
+        # row, and with SKIP LOCKED each rescan can yield another row: one claim, many rows.
+        claimed = due.filter(pk=Subquery(candidate.values("pk")[:1])).update(
             claimed_by=token,
             claimed_until=now + timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS),
             attempts=F("attempts") + 1,

@@ -24,25 +24,28 @@ class CollectingHandler:
 
     - `rendezvous = n`: the first n messages are only answered once n are in flight at the
       same time, which proves that n senders were delivering concurrently;
-    - `swallow = True`: messages are read and never answered (a sender stuck mid-send).
+    - `hold = True`: the first message is read and not answered until `release` is set
+      (a sender stuck mid-send, holding its claim; or killed there).
     """
 
     def __init__(self) -> None:
         self.accepted: list[bytes] = []
-        self.swallowed: list[bytes] = []
+        self.held: list[bytes] = []
         self.rendezvous = 0
-        self.swallow = False
-        self.swallowed_one = threading.Event()
+        self.hold = False
+        self.holding = threading.Event()
+        self.release = threading.Event()
         self._in_flight = 0
         self._all_in_flight: asyncio.Event | None = None
         self._changed = threading.Condition()
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        if self.swallow:
-            self.swallowed.append(envelope.original_content or envelope.content)
-            self.swallowed_one.set()
-            await asyncio.sleep(SAFETY_TIMEOUT * 10)  # never answers; the sender is killed meanwhile
-            return "451 swallowed"
+        if self.hold and not self.holding.is_set():
+            self.held.append(envelope.original_content or envelope.content)
+            self.holding.set()
+            released = await asyncio.get_running_loop().run_in_executor(None, self.release.wait, SAFETY_TIMEOUT)
+            if not released:
+                return "451 held and never released"
         if self.rendezvous:
             if self._all_in_flight is None:
                 self._all_in_flight = asyncio.Event()
@@ -78,6 +81,7 @@ class SmtpServer:
         self._controller.start()
 
     def stop(self) -> None:
+        self.handler.release.set()  # let a held message's waiting thread finish
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
