@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "guardian",
+    "axes",
     "graphql_jwt.refresh_token",
     "strawberry_django",
     "users",
@@ -118,6 +119,8 @@ AUTH_USER_MODEL = "users.User"
 # Password login only: the JWT backend stays out (it answers with the header's user even
 # for a wrong password). Tokens are authenticated by users.middleware.
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+IP before any password is hashed.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -154,7 +157,36 @@ GRAPHQL_JWT = {
     ),
     "JWT_REFRESH_TOKEN_N_BYTES": 32,
     "JWT_GET_USER_BY_NATURAL_KEY_HANDLER": "users.tokens.get_user_by_natural_key",
+    # Sessions (users/sessions.py): token families, SHA-256 digests only, a session-version claim.
+    "JWT_REFRESH_TOKEN_MODEL": "users.RefreshToken",
+    "JWT_PAYLOAD_HANDLER": "users.sessions.jwt_payload",
+    "JWT_GET_REFRESH_TOKEN_HANDLER": "users.sessions.get_refresh_token_by_digest",
+    # Browser cookie mode (JWT_REFRESH_COOKIE): the refresh token only, never the access token.
+    "JWT_REFRESH_TOKEN_COOKIE_NAME": "clinic-refresh-token",
+    "JWT_COOKIE_SECURE": not DEBUG,
+    "JWT_COOKIE_PATH": "/graphql/",
+    "JWT_COOKIE_SAMESITE": "Strict",
 }
+# No refresh for this long ends a session (HIPAA automatic logoff); the absolute cap is
+# JWT_REFRESH_EXPIRATION_DELTA above, counted from login.
+JWT_REFRESH_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("JWT_REFRESH_IDLE_MINUTES", "15")))
+# Browsers: tokenAuth/refreshToken also set the refresh token in an HttpOnly cookie on /graphql/.
+JWT_REFRESH_COOKIE = env_bool("JWT_REFRESH_COOKIE", False)
+
+# django-axes: login lockout, state in the database so every worker process sees it.
+# Keyed by username AND IP together: by IP alone, one clinic's NAT or proxy would lock out
+# everyone behind it; by username alone, anyone could lock a doctor out from anywhere.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "users.sessions.axes_username"
+# Our own audit trail records logins; axes' access log would also create a server session.
+AXES_DISABLE_ACCESS_LOG = True
+# No AxesMiddleware: it would answer /graphql/ with HTML or a bare 403; users.sessions turns a
+# lockout into a GraphQL error with code RATE_LIMITED instead.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 
 # Email: Django's own settings by their names.
 EMAIL_BACKEND = os.environ.get(

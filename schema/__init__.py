@@ -1,10 +1,13 @@
 """The one Strawberry schema of Clinic API."""
 
+from functools import partial
+
 import strawberry
+from strawberry.extensions import AddValidationRules
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from schema.auth import AuthMutation
+from schema.auth import AuthMutation, OneTokenAuthPerDocument
 from schema.care.mutations import CareMutation
 from schema.care.queries import CareQuery
 from schema.observability import OperationLogExtension
@@ -12,21 +15,26 @@ from schema.pagination import MAX_PAGE_SIZE
 from schema.records.mutations import RecordsMutation
 from schema.records.queries import RecordsQuery
 from schema.users.queries import UsersQuery
+from schema.users.sessions import SessionsMutation, SessionsQuery
 
 
 @strawberry.type(description="Reads. Every field requires a signed-in caller.")
-class Query(UsersQuery, RecordsQuery, CareQuery):
+class Query(UsersQuery, SessionsQuery, RecordsQuery, CareQuery):
     pass
 
 
 @strawberry.type(description="Writes.")
-class Mutation(AuthMutation, RecordsMutation, CareMutation):
+class Mutation(AuthMutation, SessionsMutation, RecordsMutation, CareMutation):
     pass
 
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    extensions=[OperationLogExtension, DjangoOptimizerExtension],
+    extensions=[
+        OperationLogExtension,
+        DjangoOptimizerExtension,
+        partial(AddValidationRules, [OneTokenAuthPerDocument]),
+    ],
     config=StrawberryConfig(relay_max_results=MAX_PAGE_SIZE),
 )

@@ -1,41 +1,139 @@
-"""Token mutations: Strawberry fields over django-graphql-jwt's machinery."""
+"""Token mutations: Strawberry fields over django-graphql-jwt's machinery and users.sessions.
+
+Browser cookie mode (settings.JWT_REFRESH_COOKIE): the refresh token travels in an HttpOnly,
+SameSite=Strict cookie scoped to /graphql/ and never in the response body; the access token
+never goes in a cookie. A request that relies on that cookie alone (refreshToken/revokeToken
+without an argument) must carry `X-CSRF-Token`, an HMAC of the refresh token that tokenAuth and
+refreshToken hand out in `csrfToken` and in a readable cookie: a cross-site page can neither read
+it nor, without CORS approval, send the header (signed double-submit, OWASP).
+"""
+
+from datetime import datetime
 
 import strawberry
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.utils.crypto import constant_time_compare, salted_hmac
+from graphql import GraphQLError, ValidationRule
 from graphql_jwt.settings import jwt_settings
 from graphql_jwt.shortcuts import get_token
-from graphql_jwt.utils import get_payload
+from graphql_jwt.utils import delete_cookie, get_payload, set_cookie
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from schema.errors import ErrorCode
 from schema.permissions import AllowAny, guard
 from schema.users.types import UserType
-from users.services import session_refresh, session_revoke, session_start
+from users.models import RefreshToken, User
+from users.sessions import SESSION_ID_CLAIM, session_expires_at, session_refresh, session_revoke, session_start
+
+CSRF_COOKIE_NAME = "clinic-csrf-token"
+CSRF_HEADER = "HTTP_X_CSRF_TOKEN"  # X-CSRF-Token
+CSRF_SALT = "clinic.refresh-cookie-csrf"
 
 
 @strawberry.type(name="TokenAuthPayload", description="A fresh access token and refresh token.")
 class TokenAuthPayload:
     token: str = strawberry.field(description="Access token for `Authorization: Bearer <token>`; 5 minutes.")
-    refresh_token: str = strawberry.field(description="Single-use refresh token for `refreshToken`.")
-    refresh_expires_in: int = strawberry.field(description="When the refresh token expires (Unix time).")
+    refresh_token: str | None = strawberry.field(
+        description="Single-use refresh token for `refreshToken`. Null in browser cookie mode, where it is "
+        "only in the HttpOnly cookie."
+    )
+    refresh_expires_in: int = strawberry.field(
+        description="When the session ends unless refreshed (Unix time): 15 minutes idle or 12 hours after login."
+    )
     payload: JSON = strawberry.field(description="The access token's claims.")
     user: UserType = strawberry.field(description="Who signed in.")
+    csrf_token: str | None = strawberry.field(
+        description="Browser cookie mode only: send it as `X-CSRF-Token` with a cookie-only `refreshToken` or "
+        "`revokeToken`. Null otherwise."
+    )
 
 
 @strawberry.type(name="RevokeTokenPayload", description="Result of a logout.")
 class RevokeTokenPayload:
-    revoked: bool = strawberry.field(description="True once the refresh token can no longer be used.")
+    revoked: bool = strawberry.field(description="True once the session of the refresh token can no longer be used.")
 
 
-def _payload_for(user, refresh) -> TokenAuthPayload:
-    token = get_token(user)
-    refresh_expires_in = int(refresh.created.timestamp() + jwt_settings.JWT_REFRESH_EXPIRATION_DELTA.total_seconds())
+def cookie_mode() -> bool:
+    return bool(settings.JWT_REFRESH_COOKIE)
+
+
+def csrf_token_for(refresh_token: str) -> str:
+    return salted_hmac(CSRF_SALT, refresh_token).hexdigest()
+
+
+def refresh_token_from(info: Info, argument: str | None) -> str | None:
+    """The argument if given; in cookie mode, otherwise the cookie, but only with a matching CSRF header."""
+    if argument or not cookie_mode():
+        return argument
+    request = info.context.request
+    cookie = request.COOKIES.get(jwt_settings.JWT_REFRESH_TOKEN_COOKIE_NAME)
+    if not cookie:
+        return None
+    if not constant_time_compare(request.META.get(CSRF_HEADER, ""), csrf_token_for(cookie)):
+        raise PermissionDenied("Missing or wrong X-CSRF-Token header.")
+    return cookie
+
+
+def session_payload(info: Info, user: User, refresh: RefreshToken) -> TokenAuthPayload:
+    """Tokens for a session; in cookie mode the refresh token goes in the cookie instead of the body."""
+    token = get_token(user, **{SESSION_ID_CLAIM: str(refresh.family_id)})
+    clear_refresh = refresh.get_token()
+    expires_at: datetime = session_expires_at(refresh.family)
+    csrf_token = None
+    if cookie_mode():
+        csrf_token = csrf_token_for(clear_refresh)
+        response = info.context.response
+        set_cookie(response, jwt_settings.JWT_REFRESH_TOKEN_COOKIE_NAME, clear_refresh, expires_at)
+        # Readable by the single-page app (any path), so it can echo it in X-CSRF-Token.
+        response.set_cookie(
+            CSRF_COOKIE_NAME,
+            csrf_token,
+            expires=expires_at,
+            secure=jwt_settings.JWT_COOKIE_SECURE,
+            samesite=jwt_settings.JWT_COOKIE_SAMESITE,
+            domain=jwt_settings.JWT_COOKIE_DOMAIN,
+        )
     return TokenAuthPayload(
         token=token,
-        refresh_token=refresh.get_token(),
-        refresh_expires_in=refresh_expires_in,
+        refresh_token=None if cookie_mode() else clear_refresh,
+        refresh_expires_in=int(expires_at.timestamp()),
         payload=get_payload(token),
         user=user,
+        csrf_token=csrf_token,
     )
+
+
+def clear_session_cookies(info: Info) -> None:
+    if cookie_mode():
+        response = info.context.response
+        delete_cookie(response, jwt_settings.JWT_REFRESH_TOKEN_COOKIE_NAME)
+        response.delete_cookie(CSRF_COOKIE_NAME, domain=jwt_settings.JWT_COOKIE_DOMAIN)
+
+
+class OneTokenAuthPerDocument(ValidationRule):
+    """Refuse a document with more than one `tokenAuth` field (aliases included) before any password
+    is checked: one request could otherwise try a hundred passwords. Answered as RATE_LIMITED,
+    the code of login throttling, since only password-guessing tools send such a document."""
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.token_auth_fields = 0
+
+    def enter_field(self, node, *_args) -> None:
+        mutation_type = self.context.schema.mutation_type
+        parent_type = self.context.get_parent_type()
+        if node.name.value == "tokenAuth" and mutation_type is not None and parent_type is mutation_type:
+            self.token_auth_fields += 1
+            if self.token_auth_fields == 2:
+                self.report_error(
+                    GraphQLError(
+                        "A document may hold at most one tokenAuth field.",
+                        node,
+                        extensions={"code": ErrorCode.RATE_LIMITED.value},
+                    )
+                )
 
 
 @strawberry.type
@@ -43,16 +141,22 @@ class AuthMutation:
     @strawberry.mutation(description="Sign in with a username and password.", extensions=guard(AllowAny()))
     def token_auth(self, info: Info, username: str, password: str) -> TokenAuthPayload:
         user, refresh = session_start(request=info.context.request, username=username, password=password)
-        return _payload_for(user, refresh)
+        return session_payload(info, user, refresh)
 
     @strawberry.mutation(
-        description="Trade a refresh token for new tokens. The presented one stops working.",
+        description="Trade a refresh token for new tokens. The presented one stops working; presenting it again "
+        "ends the whole session. In cookie mode it may be omitted (then `X-CSRF-Token` is required).",
         extensions=guard(AllowAny()),
     )
     def refresh_token(self, info: Info, refresh_token: str | None = None) -> TokenAuthPayload:
-        user, refresh = session_refresh(token=refresh_token, request=info.context.request)
-        return _payload_for(user, refresh)
+        user, refresh = session_refresh(token=refresh_token_from(info, refresh_token), request=info.context.request)
+        return session_payload(info, user, refresh)
 
-    @strawberry.mutation(description="Log out: revoke a refresh token.", extensions=guard(AllowAny()))
+    @strawberry.mutation(
+        description="Log out: end the session of a refresh token (in cookie mode, of the cookie's).",
+        extensions=guard(AllowAny()),
+    )
     def revoke_token(self, info: Info, refresh_token: str | None = None) -> RevokeTokenPayload:
-        return RevokeTokenPayload(revoked=session_revoke(token=refresh_token, request=info.context.request))
+        revoked = session_revoke(token=refresh_token_from(info, refresh_token), request=info.context.request)
+        clear_session_cookies(info)
+        return RevokeTokenPayload(revoked=revoked)

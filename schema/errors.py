@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from graphql import GraphQLError
 
-from users.errors import Conflict, NotAuthenticated, TokenError
+from users.errors import Conflict, NotAuthenticated, RateLimited, TokenError
 
 logger = logging.getLogger("schema.errors")
 
@@ -67,6 +67,8 @@ def classify(original: BaseException | None) -> tuple[ErrorCode, str, dict[str, 
         return ErrorCode.BAD_USER_INPUT, "Invalid input.", {"fields": validation_fields(original)}
     if isinstance(original, Conflict):
         return ErrorCode.CONFLICT, str(original), {}
+    if isinstance(original, RateLimited):
+        return ErrorCode.RATE_LIMITED, str(original), {}
     return ErrorCode.INTERNAL, "Internal server error.", {}
 
 
@@ -110,6 +112,9 @@ def format_error(error: GraphQLError, *, request_id: str = "") -> dict[str, Any]
         field = named_field(error.message)
         fields = {field: [error.message]} if field else {}
         code, message, extra = ErrorCode.BAD_USER_INPUT, error.message, {"fields": fields}
+        if (error.extensions or {}).get("code") in ErrorCode.__members__:
+            # A validation rule of ours said which code (e.g. RATE_LIMITED for several tokenAuth fields).
+            code, extra = ErrorCode(error.extensions["code"]), {}
     elif isinstance(original, GraphQLError):
         message, fields = variable_error(error)
         code, extra = ErrorCode.BAD_USER_INPUT, {"fields": fields}

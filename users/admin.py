@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
@@ -18,8 +19,22 @@ class UserAdmin(DjangoUserAdmin):
         return obj.role.label
 
 
+class DoctorAdminForm(forms.ModelForm):
+    class Meta:
+        model = Doctor
+        fields = ("user", "specialty", "license_number")
+
+    def clean_user(self):
+        # The service refuses too, but by then the admin could only answer with a server error.
+        user = self.cleaned_data.get("user")
+        if user is not None and self.instance._state.adding and Patient.objects.filter(user=user).exists():
+            raise forms.ValidationError("This user already has a profile and cannot become a doctor.")
+        return user
+
+
 @admin.register(Doctor)
 class DoctorAdmin(admin.ModelAdmin):
+    form = DoctorAdminForm
     list_display = ("__str__", "specialty", "license_number")
     search_fields = ("user__username", "user__last_name", "license_number")
     raw_id_fields = ("user",)

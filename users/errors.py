@@ -15,3 +15,7 @@ class TokenError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class RateLimited(Exception):
+    """Too many attempts (login lockout); try again later."""

@@ -1,8 +1,12 @@
+import hashlib
 import secrets
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
+from graphql_jwt.refresh_token.models import AbstractRefreshToken
 
 
 class Role(models.TextChoices):
@@ -13,6 +17,9 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
+    # Put in every access token ("sv" claim) and compared on each request with the row the
+    # request loads anyway: bumping it ends every access token of the user at once.
+    session_version = models.PositiveIntegerField(default=0, editable=False)
 
     REQUIRED_FIELDS = ["email"]
 
@@ -72,3 +79,73 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return self.user.full_name
+
+
+def refresh_token_digest(token: str) -> str:
+    """What the database keeps of a refresh token: its SHA-256 (the token is 256 random bits)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionEndReason(models.TextChoices):
+    LOGOUT = "LOGOUT", "Logged out"
+    REVOKED = "REVOKED", "Revoked by the user"
+    REUSE = "REUSE", "A rotated refresh token was presented again"
+    EXPIRED = "EXPIRED", "Idle or absolute limit reached"
+    ALL_SESSIONS = "ALL_SESSIONS", "All sessions ended (logout everywhere, password change, deactivation)"
+
+
+class SessionFamily(models.Model):
+    """One login: the chain of refresh tokens rotated from it (RFC 9700 token family)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_families")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    user_agent = models.CharField(max_length=256, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=SessionEndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-last_used_at", "id"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+        verbose_name_plural = "session families"
+
+    def __str__(self) -> str:
+        return f"session {self.id} of {self.user_id}"
+
+
+class RefreshToken(AbstractRefreshToken):
+    """django-graphql-jwt's refresh token (JWT_REFRESH_TOKEN_MODEL), kept only as a SHA-256 digest.
+
+    `token` holds the digest; the clear value lives on the instance that created it
+    (`get_token()`) and in the response, nowhere else.
+    """
+
+    # Its own reverse name: graphql_jwt's concrete model (still installed, now unused) has "refresh_tokens".
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_tokens")
+    family = models.ForeignKey(SessionFamily, on_delete=models.CASCADE, related_name="tokens")
+
+    class Meta(AbstractRefreshToken.Meta):
+        abstract = False
+        constraints = [models.UniqueConstraint(fields=["token"], name="users_refresh_token_digest_unique")]
+        unique_together = ()
+
+    def __str__(self) -> str:
+        return f"refresh token {self.pk} of session {self.family_id}"
+
+    def save(self, *args, **kwargs):
+        if not self.token:
+            self._cached_token = self.generate_token()
+            self.token = refresh_token_digest(self._cached_token)
+        super().save(*args, **kwargs)
+
+    def get_token(self) -> str:
+        """The clear token: only on the instance that just created it."""
+        try:
+            return self._cached_token
+        except AttributeError:
+            raise ValueError("The clear refresh token is never stored; only its creator has it.") from None
+
+    def reuse(self, request=None):
+        raise NotImplementedError("Refresh tokens rotate; JWT_REUSE_REFRESH_TOKENS must stay off.")

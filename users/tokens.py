@@ -7,6 +7,7 @@ from graphql_jwt.utils import get_payload, get_user_by_payload
 
 from users.errors import TokenError
 from users.models import User
+from users.sessions import SESSION_VERSION_CLAIM
 
 BEARER_PREFIXES = ("bearer", "jwt")
 
@@ -24,8 +25,12 @@ def token_from_header(header: str) -> str | None:
     return None
 
 
-def user_from_access_token(token: str) -> User:
-    """The active user an access token names, or TokenError with the reason."""
+def user_and_payload_from_access_token(token: str) -> tuple[User, dict]:
+    """The active user an access token names and its claims, or TokenError with the reason.
+
+    One query: the user row (with its profiles) carries the session version the token must match,
+    so logout everywhere, a password change or deactivation end the token at once for free.
+    """
     try:
         payload = get_payload(token)
         user = get_user_by_payload(payload)
@@ -35,7 +40,14 @@ def user_from_access_token(token: str) -> User:
         raise TokenError("TOKEN_INVALID", "The access token is invalid.") from error
     if user is None:
         raise TokenError("TOKEN_INVALID", "The access token is invalid.")
-    return user
+    if payload.get(SESSION_VERSION_CLAIM) != user.session_version:
+        raise TokenError("TOKEN_REVOKED", "The session has ended. Sign in again.")
+    return user, payload
+
+
+def user_from_access_token(token: str) -> User:
+    """The active user an access token names, or TokenError with the reason."""
+    return user_and_payload_from_access_token(token)[0]
 
 
 def authenticate_request(request) -> None:
@@ -45,6 +57,7 @@ def authenticate_request(request) -> None:
     """
     request.token_error = None
     request.user = AnonymousUser()
+    request.token_payload = {}
     header = request.META.get(jwt_settings.JWT_AUTH_HEADER_NAME, "")
     if not header:
         return
@@ -53,6 +66,6 @@ def authenticate_request(request) -> None:
         request.token_error = TokenError("TOKEN_INVALID", "Malformed Authorization header.")
         return
     try:
-        request.user = user_from_access_token(token)
+        request.user, request.token_payload = user_and_payload_from_access_token(token)
     except TokenError as error:
         request.token_error = error

@@ -1,0 +1,85 @@
+"""The Django admin: users, profiles and assignments for a superuser; no PHI there."""
+
+import pytest
+from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
+
+from care.models import Assignment
+from records.models import Annotation, HealthRecord, HealthRecordRevision
+from records.services import annotation_add
+from users.models import Doctor, User
+
+
+@pytest.fixture
+def superuser_client(client, world):
+    superuser = User.objects.create_superuser(username="root", email="root@clinic.example", password="x" * 16)
+    client.force_login(superuser)
+    return client
+
+
+def admin_urls(world):
+    assignment = Assignment.objects.filter(doctor=world.grey).first()
+    return [
+        reverse("admin:index"),
+        reverse("admin:users_user_changelist"),
+        reverse("admin:users_user_add"),
+        reverse("admin:users_user_change", args=[world.alice.user.pk]),
+        reverse("admin:users_doctor_changelist"),
+        reverse("admin:users_doctor_add"),
+        reverse("admin:users_doctor_change", args=[world.grey.pk]),
+        reverse("admin:users_patient_changelist"),
+        reverse("admin:users_patient_change", args=[world.alice.pk]),
+        reverse("admin:care_assignment_changelist"),
+        reverse("admin:care_assignment_change", args=[assignment.pk]),
+        reverse("admin:users_user_changelist") + "?q=alice",
+        reverse("admin:users_patient_changelist") + "?q=alice",
+    ]
+
+
+def test_admin_pages_load_for_a_superuser(superuser_client, world):
+    # given an annotation, so nothing in the admin trips over PHI rows
+    annotation_add(actor=world.grey.user, record=world.alice.health_record, body="Private note.")
+    # when / then
+    for url in admin_urls(world):
+        response = superuser_client.get(url)
+        assert response.status_code == 200, url
+
+
+def test_the_patient_admin_shows_no_phi(superuser_client, world):
+    # given
+    HealthRecord.objects.filter(patient=world.alice).update(allergies="Penicillin anaphylaxis")
+    annotation_add(actor=world.grey.user, record=world.alice.health_record, body="Private note.")
+    # when
+    pages = [superuser_client.get(url).content.decode() for url in admin_urls(world)]
+    # then
+    assert not any("Penicillin" in page or "Private note." in page for page in pages)
+
+
+@pytest.mark.parametrize("model", [HealthRecord, Annotation, HealthRecordRevision])
+def test_there_is_no_admin_for_phi(superuser_client, model):
+    # then the model is not registered and has no admin URL
+    assert not admin.site.is_registered(model)
+    with pytest.raises(NoReverseMatch):
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    response = superuser_client.get(f"/admin/{model._meta.app_label}/{model._meta.model_name}/")
+    assert response.status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, db):
+    # when
+    response = client.get(reverse("admin:users_user_changelist"))
+    # then
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
+
+
+def test_adding_a_doctor_profile_to_a_patient_in_the_admin_is_refused(superuser_client, world):
+    # when a superuser tries to make alice (a patient) a doctor
+    response = superuser_client.post(
+        reverse("admin:users_doctor_add"),
+        {"user": world.alice.user.pk, "specialty": "Cardiology", "license_number": "LIC-ADMIN"},
+    )
+    # then the form says no, and nothing is written
+    assert response.status_code == 200
+    assert "cannot become a doctor" in response.content.decode()
+    assert not Doctor.objects.filter(license_number="LIC-ADMIN").exists()

@@ -1,0 +1,237 @@
+"""Sessions: login, refresh-token families with rotation and reuse detection, logout (everywhere).
+
+django-graphql-jwt stays the machinery (JWT_PAYLOAD_HANDLER, JWT_GET_REFRESH_TOKEN_HANDLER and
+JWT_REFRESH_TOKEN_MODEL point here and at users.models.RefreshToken); this module adds what it lacks:
+families (RFC 9700 §4.14.2), digests instead of clear tokens, idle and absolute expiry, and a
+session version that ends every access token of a user at once.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_logged_in
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from graphql_jwt.settings import jwt_settings
+from graphql_jwt.utils import jwt_payload as graphql_jwt_payload
+
+from audit.context import current_origin
+from audit.models import Action, Outcome
+from audit.services import audit_event_record
+from users.errors import NotAuthenticated, RateLimited, TokenError
+from users.models import RefreshToken, SessionEndReason, SessionFamily, User, refresh_token_digest
+
+logger = logging.getLogger("users.sessions")
+
+SESSION_VERSION_CLAIM = "sv"
+SESSION_ID_CLAIM = "sid"
+LOGIN_FAILED_MESSAGE = "Invalid username or password."
+LOCKED_OUT_MESSAGE = "Too many failed login attempts. Try again later."
+
+
+# --- django-graphql-jwt handlers --------------------------------------------------------------
+
+
+def jwt_payload(user: User, context=None) -> dict:
+    """JWT_PAYLOAD_HANDLER: the library's claims plus the user's session version."""
+    payload = graphql_jwt_payload(user, context)
+    payload[SESSION_VERSION_CLAIM] = user.session_version
+    return payload
+
+
+def get_refresh_token_by_digest(refresh_token_model, token: str, context=None):
+    """JWT_GET_REFRESH_TOKEN_HANDLER: look a presented token up by its digest, never in clear."""
+    return refresh_token_model.objects.get(token=refresh_token_digest(token), revoked__isnull=True)
+
+
+def axes_username(request, credentials: dict | None) -> str | None:
+    """AXES_USERNAME_CALLABLE: the username axes keys its lockout on, cut to what its column holds.
+
+    A 10,000-character "username" must fail like any other unknown user, not overflow axes' row.
+    """
+    username = (credentials or {}).get(User.USERNAME_FIELD)
+    return username[:255] if isinstance(username, str) else username
+
+
+# --- limits -------------------------------------------------------------------------------------
+
+
+def idle_timeout() -> timedelta:
+    return settings.JWT_REFRESH_IDLE_TIMEOUT
+
+
+def absolute_lifetime() -> timedelta:
+    return jwt_settings.JWT_REFRESH_EXPIRATION_DELTA
+
+
+def session_expires_at(family: SessionFamily) -> datetime:
+    """When the family ends unless refreshed: idle limit or absolute cap, whichever comes first."""
+    return min(family.last_used_at + idle_timeout(), family.created_at + absolute_lifetime())
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def sessions_live_for(*, user: User) -> QuerySet[SessionFamily]:
+    """The user's families that can still refresh (filtered in SQL)."""
+    now = timezone.now()
+    return SessionFamily.objects.filter(
+        user=user,
+        revoked_at__isnull=True,
+        last_used_at__gt=now - idle_timeout(),
+        created_at__gt=now - absolute_lifetime(),
+    ).order_by("-last_used_at", "id")
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+def _family_end(family: SessionFamily, *, reason: SessionEndReason, now: datetime) -> None:
+    family.revoked_at = now
+    family.end_reason = reason
+    family.save(update_fields=["revoked_at", "end_reason"])
+    family.tokens.filter(revoked__isnull=True).update(revoked=now)
+
+
+@transaction.atomic
+def session_create(*, user: User) -> RefreshToken:
+    """A new family for `user` and its first refresh token (the clear value: `.get_token()`)."""
+    origin = current_origin()
+    now = timezone.now()
+    family = SessionFamily.objects.create(
+        user=user, created_at=now, last_used_at=now, user_agent=origin.user_agent[:256], ip=origin.ip
+    )
+    return RefreshToken.objects.create(user=user, family=family)
+
+
+def session_start(*, request, username: str, password: str) -> tuple[User, RefreshToken]:
+    """Password login through django-axes. Unknown users and wrong passwords fail alike.
+
+    Axes' backend refuses a locked-out username+IP before any password is checked and counts
+    each failure in the database; locked out (now or by this failure) answers RateLimited.
+    For an unknown username Django's ModelBackend still hashes the password once, so timing
+    does not tell the two failures apart either.
+    """
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        audit_event_record(actor=None, action=Action.LOGIN_FAILURE, outcome=Outcome.DENIED)
+        if getattr(request, "axes_locked_out", False):
+            raise RateLimited(LOCKED_OUT_MESSAGE)
+        raise NotAuthenticated(LOGIN_FAILED_MESSAGE)
+    with transaction.atomic():
+        user_logged_in.send(sender=user.__class__, request=request, user=user)  # axes: reset failures
+        audit_event_record(actor=user, action=Action.LOGIN_SUCCESS)
+        refresh = session_create(user=user)
+    return user, refresh
+
+
+def session_refresh(*, token: str | None, request=None) -> tuple[User, RefreshToken]:
+    """Rotate: the presented token is revoked and a new one of the same family returned.
+
+    A token that was already rotated or revoked ends its whole family (reuse detection). The
+    family's end is committed before the error is raised, so the error cannot roll it back.
+    """
+    if not token:
+        raise TokenError("TOKEN_INVALID", "A refresh token is required.")
+    error: TokenError | None = None
+    with transaction.atomic():
+        refresh = (
+            RefreshToken.objects.select_for_update(of=("self", "family"))
+            .select_related("user", "family")
+            .filter(token=refresh_token_digest(token))
+            .first()
+        )
+        if refresh is None:
+            raise TokenError("TOKEN_INVALID", "The refresh token is invalid.")
+        family, user, now = refresh.family, refresh.user, timezone.now()
+        if refresh.revoked is not None or family.revoked_at is not None:
+            if family.revoked_at is None:
+                logger.warning("Refresh token reuse: ending session %s of user %s", family.pk, user.pk)
+                _family_end(family, reason=SessionEndReason.REUSE, now=now)
+            error = TokenError("TOKEN_REVOKED", "The refresh token has been revoked.")
+        elif now >= session_expires_at(family):
+            _family_end(family, reason=SessionEndReason.EXPIRED, now=now)
+            error = TokenError("TOKEN_EXPIRED", "The session has expired. Sign in again.")
+        elif not user.is_active:
+            _family_end(family, reason=SessionEndReason.ALL_SESSIONS, now=now)
+            error = TokenError("TOKEN_INVALID", "The refresh token is invalid.")
+        else:
+            refresh.revoke(request)
+            family.last_used_at = now
+            family.save(update_fields=["last_used_at"])
+            new_refresh = RefreshToken.objects.create(user=user, family=family)
+    if error is not None:
+        raise error
+    return user, new_refresh
+
+
+@transaction.atomic
+def session_revoke(*, token: str | None, request=None) -> bool:
+    """Logout: end the family of the presented refresh token. Ending an ended one is a no-op."""
+    if not token:
+        raise TokenError("TOKEN_INVALID", "A refresh token is required.")
+    refresh = (
+        RefreshToken.objects.select_for_update(of=("self", "family"))
+        .select_related("family")
+        .filter(token=refresh_token_digest(token))
+        .first()
+    )
+    if refresh is None:
+        raise TokenError("TOKEN_INVALID", "The refresh token is invalid.")
+    if refresh.family.revoked_at is None:
+        _family_end(refresh.family, reason=SessionEndReason.LOGOUT, now=timezone.now())
+    return True
+
+
+@transaction.atomic
+def sessions_revoke_all(*, user: User, reason: SessionEndReason = SessionEndReason.ALL_SESSIONS) -> int:
+    """End every session of `user`: access tokens (session version) and refresh families alike."""
+    User.objects.filter(pk=user.pk).update(session_version=F("session_version") + 1)
+    user.session_version = User.objects.values_list("session_version", flat=True).get(pk=user.pk)
+    now = timezone.now()
+    RefreshToken.objects.filter(user=user, revoked__isnull=True).update(revoked=now)
+    return SessionFamily.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now, end_reason=reason)
+
+
+@transaction.atomic
+def session_revoke_by_id(*, user: User, session_id) -> SessionFamily:
+    """End one of the caller's own live sessions; anyone else's looks missing."""
+    family = sessions_live_for(user=user).select_for_update().filter(pk=session_id).first()
+    if family is None:
+        raise ObjectDoesNotExist("No such session.")
+    _family_end(family, reason=SessionEndReason.REVOKED, now=timezone.now())
+    return family
+
+
+def password_change(*, request, user: User, old_password: str, new_password: str) -> RefreshToken:
+    """Change the caller's password, end all their sessions, and start a new one for this caller.
+
+    The old password is checked through authenticate() so guesses count towards the axes lockout.
+    """
+    if authenticate(request, username=user.get_username(), password=old_password) is None:
+        if getattr(request, "axes_locked_out", False):
+            raise RateLimited(LOCKED_OUT_MESSAGE)
+        raise ValidationError({"old_password": ["The current password is incorrect."]})
+    try:
+        validate_password(new_password, user)
+    except ValidationError as error:
+        raise ValidationError({"new_password": error.messages}) from error
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        sessions_revoke_all(user=user)
+        return session_create(user=user)
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """Deactivate a user; their access and refresh tokens stop working at once."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    sessions_revoke_all(user=user)
+    return user
