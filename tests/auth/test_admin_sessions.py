@@ -41,7 +41,11 @@ def test_setting_a_password_in_the_admin_ends_every_token(gql, member, admin_cli
     # when an admin sets a new password for them
     response = admin_client.post(
         f"/admin/users/user/{member.pk}/password/",
-        {"password1": "admin-chosen-passphrase-77", "password2": "admin-chosen-passphrase-77", "usable_password": "true"},
+        {
+            "password1": "admin-chosen-passphrase-77",
+            "password2": "admin-chosen-passphrase-77",
+            "usable_password": "true",
+        },
     )
     # then the old tokens fail, and the new password signs in
     assert response.status_code == 302, response.content[:2000]

@@ -91,12 +91,12 @@ def test_the_lockout_state_is_in_the_database(gql, member):
 
 def test_a_document_with_two_token_auth_fields_is_refused_before_any_password_check(gql, member):
     # given a document that tries several passwords at once, the right one among them, via aliases
-    document = """
-    mutation {
-      a: tokenAuth(username: "member", password: "guess-1") { token }
-      b: tokenAuth(username: "member", password: "%s") { token }
-    }
-    """ % PASSWORD
+    document = f"""
+    mutation {{
+      a: tokenAuth(username: "member", password: "guess-1") {{ token }}
+      b: tokenAuth(username: "member", password: "{PASSWORD}") {{ token }}
+    }}
+    """
     # when it is sent
     result = gql.execute(document)
     # then it is refused as a whole, no password was checked and nothing was counted
@@ -107,7 +107,7 @@ def test_a_document_with_two_token_auth_fields_is_refused_before_any_password_ch
 
 
 def test_one_aliased_token_auth_is_fine(gql, member):
-    result = gql.execute('mutation { signIn: tokenAuth(username: "member", password: "%s") { token } }' % PASSWORD)
+    result = gql.execute(f'mutation {{ signIn: tokenAuth(username: "member", password: "{PASSWORD}") {{ token }} }}')
     assert result.errors == []
     assert result.data["signIn"]["token"]
 
@@ -135,3 +135,13 @@ def test_asgi_login_works(member):
     body = json.dumps({"query": TOKEN_AUTH, "variables": {"username": "member", "password": PASSWORD}})
     response = async_to_sync(client.post)("/graphql/", body, content_type="application/json")
     assert response.json()["data"]["tokenAuth"]["user"] == {"username": "member"}
+
+
+def test_an_absurdly_long_username_fails_like_any_unknown_user(gql, member):
+    # given a "username" longer than any column holds
+    long_name = "x" * 10_001
+    # when it is tried
+    result = login(gql, long_name, WRONG)
+    # then the answer is the usual one, and the attempt was still counted (under the cut name)
+    assert result.body == login(gql, "nobody-here", WRONG).body
+    assert AccessAttempt.objects.get(username="x" * 255).failures_since_start == 1
