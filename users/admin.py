@@ -1,18 +1,37 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 
 from users.models import Doctor, Patient, User
 from users.services import doctor_create
+from users.sessions import sessions_revoke_all
+
+
+class SessionEndingPasswordChangeForm(AdminPasswordChangeForm):
+    """A password set by an admin ends every session of the user, as changePassword does."""
+
+    def save(self, commit: bool = True):
+        user = super().save(commit=commit)
+        if commit:
+            sessions_revoke_all(user=user)
+        return user
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    change_password_form = SessionEndingPasswordChangeForm
     list_display = ("username", "email", "first_name", "last_name", "role", "is_staff", "is_active")
     fieldsets = DjangoUserAdmin.fieldsets
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
     )
+
+    def save_model(self, request, obj: User, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Deactivation ends every access and refresh token at once (users.sessions.user_deactivate).
+            sessions_revoke_all(user=obj)
 
     @admin.display(description="role")
     def role(self, obj: User) -> str:
