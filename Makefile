@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint schema install
+.PHONY: run test lint schema install serve load
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -31,3 +31,15 @@ lint: $(STAMP)
 # Regenerate schema.graphql from the code (a test fails when it is stale).
 schema: $(STAMP)
 	DEBUG=1 $(PY) manage.py export_schema schema --path schema.graphql
+
+# Production server (README "Deployment"): DEBUG off, so SECRET_KEY, JWT_SECRET_KEY, DATABASE_URL and
+# ALLOWED_HOSTS must be set. Workers: WEB_CONCURRENCY x GUNICORN_THREADS (clinic/gunicorn.conf.py).
+serve: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput
+	exec $(VENV)/bin/gunicorn --config clinic/gunicorn.conf.py
+
+# Bounded load run on PostgreSQL (DATABASE_URL): LOAD_SECONDS (30), LOAD_CLIENTS (8); starts its own
+# server like `make serve` unless LOAD_URL points at one. Fails on any error or lost write.
+load: $(STAMP)
+	$(PY) -m ops.loadtest

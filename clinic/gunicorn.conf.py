@@ -5,6 +5,7 @@ GUNICORN_THREADS  threads per worker; above 1 the workers are `gthread` (default
 BIND              address to listen on (default 127.0.0.1:8000; PORT alone sets 0.0.0.0:$PORT)
 GUNICORN_TIMEOUT  seconds before a silent worker is killed and replaced (default 30)
 FORWARDED_ALLOW_IPS  proxies trusted for X-Forwarded-* (gunicorn's default: 127.0.0.1)
+GUNICORN_CONTROL_SOCKET  path of gunicorn's control socket (default: none, disabled)
 
 Requests are logged as JSON by ops.middleware.RequestLogMiddleware, so gunicorn's own access log
 stays off; its error log (worker starts, timeouts) goes to stderr as JSON lines too.
@@ -27,6 +28,13 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
 if os.environ.get("FORWARDED_ALLOW_IPS"):
     forwarded_allow_ips = os.environ["FORWARDED_ALLOW_IPS"]
+
+# gunicorn's runtime control socket (gunicornc): off unless a path is given. Its default path is
+# per user, so several instances on one host would fight over it.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
 
 accesslog = None
 errorlog = "-"

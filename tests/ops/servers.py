@@ -1,0 +1,164 @@
+"""Real gunicorn processes for tests: started on loopback ports 18800-18899, stopped in teardown."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+PORTS = range(18800, 18900)
+
+
+def database_url() -> str:
+    """The URL of the database the test process uses (the test database, after setup)."""
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    """clinic.settings (DEBUG off) on the test database, with the suite's keys, over plain HTTP."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST", "DJANGO"))}
+    env.pop("DEBUG", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="clinic.settings",
+        DATABASE_URL=database_url(),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        LOG_FORMAT="json",
+        LOG_LEVEL="INFO",
+    )
+    env.update(overrides)
+    return env
+
+
+def free_port(taken: set[int]) -> int:
+    for port in PORTS:
+        if port in taken:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 18800-18899")
+
+
+@dataclass
+class Response:
+    status: int
+    body: dict
+    headers: dict
+
+    @property
+    def data(self) -> dict | None:
+        return self.body.get("data")
+
+    @property
+    def codes(self) -> list[str]:
+        return [error["extensions"]["code"] for error in self.body.get("errors") or []]
+
+
+class Server:
+    """One gunicorn instance of clinic.wsgi, configured by clinic/gunicorn.conf.py."""
+
+    def __init__(self, name: str, port: int, env: dict[str, str], log_path: Path) -> None:
+        self.name, self.port, self.log_path = name, port, log_path
+        self.base_url = f"http://127.0.0.1:{port}"
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--config", "clinic/gunicorn.conf.py"],
+                cwd=BASE_DIR,
+                env={**env, "BIND": f"127.0.0.1:{port}"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        """Poll /healthz until it answers, with a deadline; fail at once if the process died."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited ({self.process.returncode}):\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)  # the polling interval of a bounded wait
+        raise RuntimeError(f"{self.name} not healthy within {timeout} s:\n{self.log()}")
+
+    def get(self, path: str) -> tuple[int, bytes, dict]:
+        try:
+            with urllib.request.urlopen(f"{self.base_url}{path}", timeout=30) as response:
+                return response.status, response.read(), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, error.read(), dict(error.headers)
+
+    def graphql(self, query: str, variables: dict | None = None, *, token: str | None = None,
+                headers: dict | None = None) -> Response:
+        request = urllib.request.Request(
+            f"{self.base_url}/graphql/",
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json", **(headers or {})},
+            method="POST",
+        )
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return Response(response.status, json.loads(response.read()), dict(response.headers))
+        except urllib.error.HTTPError as error:
+            return Response(error.code, json.loads(error.read() or b"{}"), dict(error.headers))
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True
+    )
+
+
+class MailCatcher:
+    """A real SMTP server (aiosmtpd) in this process that keeps every message it accepts."""
+
+    def __init__(self, port: int) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.port = port
+        self.accepted: list[bytes] = []
+        self._controller = Controller(self, hostname="127.0.0.1", port=port)
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.accepted.append(envelope.original_content or envelope.content)
+        return "250 Message accepted for delivery"
+
+    def __enter__(self) -> "MailCatcher":
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._controller.stop()
