@@ -22,10 +22,48 @@ class Outcome(models.TextChoices):
     DENIED = "DENIED", "Denied"
 
 
+class AuditTrailIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Rows are only ever appended, through the hash chain; never updated or deleted."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        # Callers may bulk_create as usual; the rows go through the chain (one statement per batch).
+        from audit.chain import chain_append
+
+        objs = list(objs)
+        chain_append(objs, using=self.db)
+        return objs
+
+    def update(self, **kwargs):
+        raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
+
+    def _raw_delete(self, using):
+        raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
+
+    def _update(self, values):
+        raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
+
+
 class AuditEvent(models.Model):
-    """Who did what to which patient's data, when, from where. Append-only."""
+    """Who did what to which patient's data, when, from where. Append-only, hash-chained.
+
+    `sequence` orders the chain (1, 2, 3, … without gaps); `hash` is SHA-256 over the previous
+    event's hash, the sequence and the canonical serialisation of this row (audit/chain.py).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sequence = models.BigIntegerField(unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -42,9 +80,24 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=256, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
-        ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["patient", "created_at"])]
+        ordering = ["sequence"]
+        indexes = [
+            models.Index(fields=["patient", "sequence"], name="audit_patient_sequence_idx"),
+            models.Index(fields=["actor", "sequence"], name="audit_actor_sequence_idx"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} by {self.actor_id}"
+        return f"#{self.sequence} {self.created_at:%Y-%m-%d %H:%M:%S} {self.action} by {self.actor_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
+        from audit.chain import chain_append
+
+        chain_append([self], using=kwargs.get("using"))
+
+    def delete(self, *args, **kwargs):
+        raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")

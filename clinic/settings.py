@@ -223,6 +223,9 @@ STORAGES = {
 }
 
 GRAPHQL_PUBLIC_INTROSPECTION = env_bool("GRAPHQL_PUBLIC_INTROSPECTION", False)
+# Audit every PHI read (HIPAA 164.312(b)). Not from the environment: off only in tests that
+# measure what auditing costs (schema/audit/reads.py reads it per request).
+AUDIT_READS = True
 
 # JSON lines (ops.logs) in production; LOG_FORMAT=text for humans (the default with DEBUG).
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")

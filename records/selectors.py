@@ -60,3 +60,15 @@ def annotation_get_for(*, user: User, annotation_id: uuid.UUID | str) -> Annotat
 
 def user_holds_record_permission(*, user: User, record: HealthRecord, permission: RecordPermission) -> bool:
     return record_permission_rows(user=user, permission=permission).filter(content_object_id=record.pk).exists()
+
+
+# For the audit trail only, never to answer a caller: whose data an attempt was aimed at,
+# whether or not the caller may see it (a denied attempt on an existing record is audited).
+def record_patient_ids(*, record_ids) -> dict:
+    """{record id: patient id} for the records that exist among `record_ids`."""
+    return dict(HealthRecord.objects.filter(pk__in=list(record_ids)).values_list("pk", "patient_id"))
+
+
+def annotation_record_id(*, annotation_id) -> uuid.UUID | None:
+    """The record an existing annotation belongs to; None when there is no such annotation."""
+    return Annotation.objects.filter(pk=annotation_id).values_list("record_id", flat=True).first()

@@ -7,6 +7,8 @@ from strawberry.extensions import AddValidationRules
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from schema.audit.queries import AuditQuery
+from schema.audit.reads import ReadAuditExtension
 from schema.auth import AuthMutation, OneTokenAuthPerDocument
 from schema.care.mutations import CareMutation
 from schema.care.queries import CareQuery
@@ -19,7 +21,7 @@ from schema.users.sessions import SessionsMutation, SessionsQuery
 
 
 @strawberry.type(description="Reads. Every field requires a signed-in caller.")
-class Query(UsersQuery, SessionsQuery, RecordsQuery, CareQuery):
+class Query(UsersQuery, SessionsQuery, RecordsQuery, CareQuery, AuditQuery):
     pass
 
 
@@ -34,6 +36,7 @@ schema = strawberry.Schema(
     extensions=[
         OperationLogExtension,
         DjangoOptimizerExtension,
+        ReadAuditExtension,  # appends the request's PHI-read audit events in one statement
         partial(AddValidationRules, [OneTokenAuthPerDocument]),
     ],
     config=StrawberryConfig(relay_max_results=MAX_PAGE_SIZE),

@@ -1,10 +1,18 @@
 import strawberry
+from django.core.exceptions import PermissionDenied
 from strawberry.types import Info
 
-from records.models import HealthRecord
+from audit.models import Action
+from records.models import Annotation, HealthRecord
 from records.permissions import RecordPermission
 from records.selectors import annotation_get_for, record_get_for, record_of_patient_user
 from records.services import annotation_add, annotation_retract, health_record_update
+from schema.audit.reads import (
+    audit_annotation_read,
+    audit_denied_on_annotation,
+    audit_denied_on_record,
+    audit_record_read,
+)
 from schema.pagination import decode_global_id
 from schema.permissions import HasRole, current_user, guard
 from schema.records.inputs import AddAnnotationInput, RetractAnnotationInput, UpdateHealthRecordInput
@@ -23,7 +31,7 @@ class RecordsMutation:
         record = record_of_patient_user(user=user)
         if record is None:
             raise HealthRecord.DoesNotExist("No health record.")
-        return health_record_update(actor=user, record=record, changes=input.changes())
+        return audit_record_read(info, health_record_update(actor=user, record=record, changes=input.changes()))
 
     @strawberry.mutation(
         description="Add a note to a health record (assigned doctors).",
@@ -32,8 +40,13 @@ class RecordsMutation:
     def add_annotation(self, info: Info, input: AddAnnotationInput) -> AnnotationType:
         user = current_user(info)
         record_pk = decode_global_id(input.record_id, expected_type="HealthRecord", field="recordId")
-        record = record_get_for(user=user, record_id=record_pk, permission=RecordPermission.ANNOTATE)
-        return annotation_add(actor=user, record=record, body=input.body)
+        try:
+            record = record_get_for(user=user, record_id=record_pk, permission=RecordPermission.ANNOTATE)
+            annotation = annotation_add(actor=user, record=record, body=input.body)
+        except HealthRecord.DoesNotExist:
+            audit_denied_on_record(info, action=Action.ANNOTATION_ADD, record_id=record_pk)
+            raise
+        return audit_annotation_read(info, annotation)
 
     @strawberry.mutation(
         description="Retract one's own annotation as entered in error (its author, while assigned).",
@@ -42,5 +55,10 @@ class RecordsMutation:
     def retract_annotation(self, info: Info, input: RetractAnnotationInput) -> AnnotationType:
         user = current_user(info)
         annotation_pk = decode_global_id(input.id, expected_type="Annotation", field="id")
-        annotation = annotation_get_for(user=user, annotation_id=annotation_pk)
-        return annotation_retract(actor=user, annotation=annotation, reason=input.reason)
+        try:
+            annotation = annotation_get_for(user=user, annotation_id=annotation_pk)
+            annotation = annotation_retract(actor=user, annotation=annotation, reason=input.reason)
+        except (Annotation.DoesNotExist, PermissionDenied):
+            audit_denied_on_annotation(info, action=Action.ANNOTATION_RETRACT, annotation_id=annotation_pk)
+            raise
+        return audit_annotation_read(info, annotation)

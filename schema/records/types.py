@@ -7,7 +7,8 @@ from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from records.models import Annotation, BloodType, HealthRecord
-from records.selectors import annotations_visible_to, records_visible_to
+from records.selectors import record_visible_expression
+from schema.audit.types import HealthRecordRevisionType
 from schema.pagination import connection
 from schema.users.types import DoctorType
 
@@ -31,8 +32,9 @@ class AnnotationType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
-        # Applied wherever annotations are loaded, including the optimizer's prefetches.
-        return queryset.filter(pk__in=annotations_visible_to(user=_user(info)).values("pk"))
+        # Applied wherever annotations are loaded, including the optimizer's prefetches. The same
+        # guardian rows as annotations_visible_to, as one EXISTS: cheaper to build and to plan.
+        return queryset.filter(record_visible_expression(user=_user(info), record_ref="record_id"))
 
 
 @strawberry_django.type(HealthRecord, name="HealthRecord", description="A patient's health record (PHI).")
@@ -46,6 +48,9 @@ class HealthRecordType(relay.Node):
     notes: str = strawberry_django.field(description="The patient's own notes.")
     updated_at: strawberry.auto = strawberry_django.field(description="When the record last changed.")
     annotations: DjangoListConnection[AnnotationType] = connection(description="Doctors' annotations, newest first.")
+    history: DjangoListConnection[HealthRecordRevisionType] = connection(
+        field_name="revisions", description="Every change of the record, newest first: who, when, old and new values."
+    )
 
     @strawberry_django.field(description="Blood type, if known.", only=["blood_type"])
     def blood_type(self, root: HealthRecord) -> BloodTypeEnum | None:
@@ -61,4 +66,4 @@ class HealthRecordType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
-        return queryset.filter(pk__in=records_visible_to(user=_user(info)).values("pk"))
+        return queryset.filter(record_visible_expression(user=_user(info)))

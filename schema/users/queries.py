@@ -1,10 +1,11 @@
 import strawberry
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from strawberry import relay
 from strawberry.types import Info
 
 from care.selectors import assignments_visible_to, doctors_visible_to, is_staff_member, patients_visible_to
 from records.selectors import annotations_visible_to, records_visible_to
+from schema.audit.reads import audit_denied_node, audit_node_read
 from schema.permissions import IsAuthenticated, current_user, guard
 from schema.users.types import UserType
 from users.models import User
@@ -44,4 +45,7 @@ class UsersQuery:
             raise ValidationError({"id": ["Not a valid ID."]}) from error
         except (ValueError, TypeError, ValidationError) as error:
             raise ValidationError({"id": ["Not a valid ID."]}) from error
-        return instance
+        except ObjectDoesNotExist:
+            audit_denied_node(info, type_name=global_id.type_name, pk=global_id.node_id)
+            raise
+        return audit_node_read(info, instance)

@@ -9,6 +9,8 @@ from strawberry.types import Info
 
 from care.models import Assignment
 from records.selectors import records_visible_to
+from schema.audit.reads import audit_record_read
+from schema.performance import direct_resolver
 from users.models import Doctor, Patient, Role, User
 
 if TYPE_CHECKING:
@@ -21,22 +23,26 @@ RoleEnum = strawberry.enum(Role, name="Role", description="What a user is in the
 class DoctorType(relay.Node):
     specialty: str = strawberry_django.field(description="Medical specialty.")
 
-    @strawberry_django.field(
-        description="The doctor's full name.", select_related=["user"], only=["user__first_name", "user__last_name", "user__username"]
+    # The model's property, read straight off the row: no resolver on this hot field.
+    full_name: str = strawberry_django.field(
+        description="The doctor's full name.",
+        select_related=["user"],
+        only=["user__first_name", "user__last_name", "user__username"],
     )
-    def full_name(self, root: Doctor) -> str:
-        return root.user.full_name
 
 
+@direct_resolver  # called straight from graphql-core (schema/performance.py): hot on worklists
 def _visible_health_record(root: Patient, info: Info):
     # Optimized path: the optimizer prefetched the record through HealthRecordType.get_queryset,
     # which leaves it out where the caller may not read it.
     if Patient.health_record.related.is_cached(root):
         try:
-            return root.health_record
+            record = root.health_record
         except ObjectDoesNotExist:
-            return None
-    return records_visible_to(user=info.context.request.user).filter(patient=root).first()
+            record = None
+    else:
+        record = records_visible_to(user=info.context.request.user).filter(patient=root).first()
+    return audit_record_read(info, record, patient_id=root.pk)  # PHI handed out: audited
 
 
 _visible_health_record.can_optimize = True  # the optimizer treats it as the relation it reads
@@ -55,11 +61,12 @@ class PatientType(relay.Node):
     date_of_birth: strawberry.auto = strawberry_django.field(description="Date of birth.")
     medical_record_number: str = strawberry_django.field(description="The clinic's medical record number.")
 
-    @strawberry_django.field(
-        description="The patient's full name.", select_related=["user"], only=["user__first_name", "user__last_name", "user__username"]
+    # The model's property, read straight off the row: no resolver on this hot field.
+    full_name: str = strawberry_django.field(
+        description="The patient's full name.",
+        select_related=["user"],
+        only=["user__first_name", "user__last_name", "user__username"],
     )
-    def full_name(self, root: Patient) -> str:
-        return root.user.full_name
 
     health_record: Annotated["HealthRecordType", strawberry.lazy("schema.records.types")] | None = strawberry_django.field(
         resolver=_visible_health_record,
@@ -96,9 +103,9 @@ class UserType(relay.Node):
     first_name: str = strawberry_django.field(description="Given name.")
     last_name: str = strawberry_django.field(description="Family name.")
 
-    @strawberry_django.field(description="Full name, or the username when no name is set.", only=["first_name", "last_name", "username"])
-    def full_name(self, root: User) -> str:
-        return root.full_name
+    full_name: str = strawberry_django.field(
+        description="Full name, or the username when no name is set.", only=["first_name", "last_name", "username"]
+    )
 
     @strawberry_django.field(description="Patient, doctor or staff.", select_related=["patient", "doctor"])
     def role(self, root: User) -> RoleEnum:

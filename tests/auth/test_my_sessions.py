@@ -88,3 +88,15 @@ def test_revoke_session_rejects_a_malformed_id(gql, member):
     result = gql.execute(REVOKE_SESSION, {"id": global_id("Patient", mine["payload"]["sid"])}, token=mine["token"])
     assert result.code == "BAD_USER_INPUT"
     assert list(result.errors[0]["extensions"]["fields"]) == ["id"]
+
+
+def test_my_sessions_costs_two_queries_however_many_sessions(gql, member, django_assert_num_queries):
+    # given five live sessions
+    sessions = [login_ok(gql, "member") for _ in range(5)]
+    # when they are listed: 1 the token's user, 1 the sessions with their total count
+    with django_assert_num_queries(2):
+        result = gql.execute(MY_SESSIONS, token=sessions[-1]["token"])
+    # then all five are there, the current one marked
+    nodes = [edge["node"] for edge in result.data["mySessions"]["edges"]]
+    assert result.data["mySessions"]["totalCount"] == 5
+    assert [node["current"] for node in nodes].count(True) == 1

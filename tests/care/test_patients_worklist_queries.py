@@ -10,8 +10,9 @@ WORKLIST = """
 """
 
 # 1 the token's user (with role profiles), 1 patients, 1 health records (scoped through the
-# guardian rows), 1 annotations with their authors (scoped the same way, in the prefetch).
-WORKLIST_QUERIES = 4
+# guardian rows), 1 annotations with their authors (scoped the same way, in the prefetch),
+# 1 the audit trail's append of every patient's read event (one statement, issue 5).
+WORKLIST_QUERIES = 5
 ANNOTATIONS_PER_PATIENT = 3
 
 

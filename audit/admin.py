@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from audit.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the trail is append-only, and only the application appends to it."""
+
+    list_display = ("sequence", "created_at", "action", "outcome", "actor", "patient", "object_type", "object_id")
+    list_filter = ("action", "outcome")
+    search_fields = ("request_id", "object_id")
+    ordering = ("-sequence",)
+    list_select_related = ("actor", "patient__user")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

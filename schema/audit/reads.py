@@ -1,0 +1,227 @@
+"""Read auditing: one audit event per request per patient whose PHI the response carries.
+
+Hooks sit where HealthRecord and Annotation objects are handed out (Patient.healthRecord, node,
+myHealthRecord, the records mutations), not on leaf fields: the hot types stay free of
+per-field resolve hooks. Which fields were read is taken from the GraphQL selection (fragments
+and @skip/@include applied), once per (type, selection) and request. Everything collected is
+appended at the end of execution by ReadAuditExtension in ONE statement; if that fails, the
+response carries no data, only an INTERNAL error.
+"""
+
+import contextvars
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from graphql import ExecutionResult, GraphQLError, GraphQLObjectType, get_named_type
+from graphql.execution.collect_fields import collect_sub_fields
+from strawberry.extensions import SchemaExtension
+
+from audit.models import Action, Outcome
+from audit.services import AuditDraft, audit_events_append
+from records.models import Annotation, HealthRecord
+from records.selectors import annotation_record_id, record_patient_ids
+
+logger = logging.getLogger(__name__)
+
+RECORD_TYPE = "HealthRecord"
+ANNOTATION_TYPE = "Annotation"
+# Selected but not PHI: identifiers, and the patient's demographics (audited nowhere).
+NOT_PHI = frozenset({"id", "__typename", "patient"})
+# Connections under a record whose nodes are PHI: named "<connection>.<field of the node>".
+PHI_CONNECTIONS = frozenset({"annotations", "history"})
+
+
+@dataclass
+class _RecordRead:
+    patient_id: Any
+    fields: set[str] = field(default_factory=set)
+
+
+class ReadAudit:
+    """What one request read and was refused, until the extension writes it."""
+
+    def __init__(self, *, reads_enabled: bool) -> None:
+        self.reads_enabled = reads_enabled
+        self.reads: dict[str, _RecordRead] = {}  # by record id: one record per patient
+        self.denied: list[AuditDraft] = []
+        self._selection_cache: dict[tuple, frozenset[str]] = {}
+
+    def selected_phi_fields(self, info, type_name: str) -> frozenset[str]:
+        raw = getattr(info, "_raw_info", info)  # strawberry's Info wraps graphql-core's
+        key = (type_name, tuple(id(node) for node in raw.field_nodes))
+        if key not in self._selection_cache:
+            object_type = raw.schema.get_type(type_name)
+            selected = collect_sub_fields(raw.schema, raw.fragments, raw.variable_values, object_type, raw.field_nodes)
+            if type_name == RECORD_TYPE:
+                names = _record_field_names(raw, object_type, selected)
+            else:
+                names = {f"annotations.{name}" for name in _leaf_names(selected)}
+            self._selection_cache[key] = frozenset(names)
+        return self._selection_cache[key]
+
+    def add_read(self, *, record_id, patient_id, fields: frozenset[str]) -> None:
+        if not self.reads_enabled or not fields:
+            return
+        read = self.reads.setdefault(str(record_id), _RecordRead(patient_id=patient_id))
+        read.patient_id = read.patient_id or patient_id
+        read.fields |= fields
+
+    def drafts(self) -> list[AuditDraft]:
+        unknown = [record_id for record_id, read in self.reads.items() if read.patient_id is None]
+        patients = {}
+        if unknown:  # annotations handed out alone (node): one lookup for all of them
+            patients = {str(pk): patient for pk, patient in record_patient_ids(record_ids=unknown).items()}
+        drafts = []
+        for record_id, read in self.reads.items():
+            reads_record = any(not name.startswith("annotations.") for name in read.fields)
+            drafts.append(
+                AuditDraft(
+                    action=Action.RECORD_READ if reads_record else Action.ANNOTATION_READ,
+                    patient_id=read.patient_id or patients.get(record_id),
+                    object_type=HealthRecord._meta.label,
+                    object_id=record_id,
+                    fields=tuple(sorted(read.fields)),
+                )
+            )
+        return drafts + self.denied
+
+
+def _leaf_names(selected: dict) -> set[str]:
+    return {nodes[0].name.value for nodes in selected.values()} - NOT_PHI
+
+
+def _record_field_names(raw, record_type: GraphQLObjectType, selected: dict) -> set[str]:
+    names = set()
+    for nodes in selected.values():
+        name = nodes[0].name.value
+        if name in NOT_PHI:
+            continue
+        if name in PHI_CONNECTIONS:
+            names |= {f"{name}.{sub}" for sub in _connection_node_names(raw, record_type.fields[name], nodes)}
+        else:
+            names.add(name)
+    return names
+
+
+def _connection_node_names(raw, connection_field, nodes) -> set[str]:
+    """The fields selected under edges { node { … } } (and totalCount) of a connection."""
+
+    def sub(parent_type, field_nodes):
+        return collect_sub_fields(raw.schema, raw.fragments, raw.variable_values, parent_type, field_nodes)
+
+    connection_type = get_named_type(connection_field.type)
+    names = set()
+    for connection_nodes in sub(connection_type, nodes).values():
+        name = connection_nodes[0].name.value
+        if name == "totalCount":
+            names.add(name)
+        elif name == "edges":
+            edge_type = get_named_type(connection_type.fields["edges"].type)
+            for edge_nodes in sub(edge_type, connection_nodes).values():
+                if edge_nodes[0].name.value == "node":
+                    node_type = get_named_type(edge_type.fields["node"].type)
+                    names |= _leaf_names(sub(node_type, edge_nodes))
+    return names
+
+
+_current: contextvars.ContextVar[ReadAudit | None] = contextvars.ContextVar("read_audit", default=None)
+
+
+def _read_audit() -> ReadAudit:
+    audit = _current.get()
+    if audit is None:
+        # Fail closed: PHI handed out outside an audited execution would go unrecorded.
+        raise RuntimeError("PHI read outside an audited GraphQL execution.")
+    return audit
+
+
+def audit_record_read(info, record: HealthRecord | None, *, patient_id=None) -> HealthRecord | None:
+    """Note that `record` is returned to the caller; returns it. `patient_id` saves a lookup."""
+    if record is not None:
+        audit = _read_audit()
+        if patient_id is None and "patient_id" in record.__dict__:
+            patient_id = record.patient_id
+        audit.add_read(
+            record_id=record.pk, patient_id=patient_id, fields=audit.selected_phi_fields(info, RECORD_TYPE)
+        )
+    return record
+
+
+def audit_annotation_read(info, annotation: Annotation | None) -> Annotation | None:
+    """Note that `annotation` is returned to the caller; returns it."""
+    if annotation is not None:
+        audit = _read_audit()
+        record = annotation.record if Annotation.record.is_cached(annotation) else None
+        audit.add_read(
+            record_id=annotation.record_id,
+            patient_id=record.patient_id if record is not None and "patient_id" in record.__dict__ else None,
+            fields=audit.selected_phi_fields(info, ANNOTATION_TYPE),
+        )
+    return annotation
+
+
+def audit_denied_on_record(info, *, action: Action, record_id, type_name: str = RECORD_TYPE) -> None:
+    """A refused attempt on the record `record_id`: audited if that record exists, else nothing."""
+    audit = _read_audit()
+    patient_id = next(iter(record_patient_ids(record_ids=[record_id]).values()), None)
+    if patient_id is None:
+        return  # no such record: nothing to protect, and the caller's answer is the same
+    audit.denied.append(
+        AuditDraft(
+            action=action,
+            outcome=Outcome.DENIED,
+            patient_id=patient_id,
+            object_type=HealthRecord._meta.label,
+            object_id=str(record_id),
+            fields=tuple(sorted(audit.selected_phi_fields(info, type_name))),
+        )
+    )
+
+
+def audit_denied_on_annotation(info, *, action: Action, annotation_id) -> None:
+    """A refused attempt on the annotation `annotation_id`: audited if it exists, else nothing."""
+    record_id = annotation_record_id(annotation_id=annotation_id)
+    if record_id is not None:
+        audit_denied_on_record(info, action=action, record_id=record_id, type_name=ANNOTATION_TYPE)
+
+
+class ReadAuditExtension(SchemaExtension):
+    """Collects a request's PHI reads and refusals; appends them in one statement at the end."""
+
+    def on_execute(self):
+        audit = ReadAudit(reads_enabled=getattr(settings, "AUDIT_READS", True))
+        token = _current.set(audit)
+        try:
+            yield
+        finally:
+            _current.reset(token)
+        drafts = audit.drafts()
+        if not drafts:
+            return
+        request = getattr(self.execution_context.context, "request", None)
+        try:
+            audit_events_append(actor=getattr(request, "user", None), drafts=drafts)
+        except Exception as error:  # noqa: BLE001 - whatever failed, no unaudited PHI leaves
+            logger.error("Audit write failed: the response's data is withheld", exc_info=error)
+            self.execution_context.result = ExecutionResult(
+                data=None, errors=[GraphQLError("Internal server error.", original_error=error)]
+            )
+
+
+def audit_node_read(info, instance):
+    """`node` hands out any type: audit it when it is PHI. Returns `instance`."""
+    if isinstance(instance, HealthRecord):
+        return audit_record_read(info, instance)
+    if isinstance(instance, Annotation):
+        return audit_annotation_read(info, instance)
+    return instance
+
+
+def audit_denied_node(info, *, type_name: str, pk) -> None:
+    """`node` found nothing the caller may see: a DENIED event if PHI by that id exists."""
+    if type_name == RECORD_TYPE:
+        audit_denied_on_record(info, action=Action.RECORD_READ, record_id=pk)
+    elif type_name == ANNOTATION_TYPE:
+        audit_denied_on_annotation(info, action=Action.ANNOTATION_READ, annotation_id=pk)

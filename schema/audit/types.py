@@ -1,0 +1,127 @@
+import strawberry
+import strawberry_django
+from strawberry import relay
+from strawberry.types import Info
+
+from audit.models import Action, AuditEvent, Outcome
+from records.models import HealthRecordRevision
+from schema.errors import camel_case
+from schema.users.types import PatientType, RoleEnum, UserType
+from users.models import User
+
+AuditActionEnum = strawberry.enum(Action, name="AuditAction", description="What an audit event records.")
+AuditOutcomeEnum = strawberry.enum(Outcome, name="AuditOutcome", description="Whether the attempt was allowed.")
+
+
+@strawberry.type(name="AuditActor", description="Who did something, as the person whose data it was may see them.")
+class AuditActorType:
+    full_name: str = strawberry.field(description="Full name, or the username when no name is set.")
+    role: RoleEnum = strawberry.field(description="Patient, doctor or staff.")
+
+
+def _actor_of(user: User | None) -> AuditActorType | None:
+    if user is None:
+        return None
+    return AuditActorType(full_name=user.full_name, role=user.role)
+
+
+def _actor_hints(relation: str) -> dict:
+    return {
+        "select_related": [relation, f"{relation}__patient", f"{relation}__doctor"],
+        "only": [
+            f"{relation}__{name}" for name in ("first_name", "last_name", "username", "patient__id", "doctor__id")
+        ],
+    }
+
+
+@strawberry_django.type(
+    AuditEvent,
+    name="AccessLogEntry",
+    description="Someone read, changed or was refused the caller's health data (the patient's access log).",
+)
+class AccessLogEntryType(relay.Node):
+    created_at: strawberry.auto = strawberry_django.field(description="When it happened.")
+
+    @strawberry_django.field(description="Who did it; null when nobody was signed in.", **_actor_hints("actor"))
+    def actor(self, root: AuditEvent) -> AuditActorType | None:
+        return _actor_of(root.actor)
+
+    @strawberry_django.field(description="What was done.", only=["action"])
+    def action(self, root: AuditEvent) -> AuditActionEnum:
+        return Action(root.action)
+
+    @strawberry_django.field(description="ALLOWED, or DENIED for a refused attempt.", only=["outcome"])
+    def outcome(self, root: AuditEvent) -> AuditOutcomeEnum:
+        return Outcome(root.outcome)
+
+    @strawberry_django.field(
+        name="fields",
+        description='Which fields were read or changed, e.g. "allergies", "annotations.body".',
+        only=["fields"],
+    )
+    def fields_touched(self, root: AuditEvent) -> list[str]:
+        return list(root.fields)
+
+
+@strawberry_django.type(AuditEvent, name="AuditEvent", description="One entry of the audit trail (auditors only).")
+class AuditEventType(relay.Node):
+    sequence: int = strawberry_django.field(description="Position in the hash chain: 1, 2, 3, … without gaps.")
+    hash: str = strawberry_django.field(description="SHA-256 over the previous hash, the sequence and this event.")
+    prev_hash: str = strawberry_django.field(description="The previous event's hash.")
+    created_at: strawberry.auto = strawberry_django.field(description="When it happened.")
+    actor: UserType | None = strawberry_django.field(description="Who did it; null when nobody was signed in.")
+    patient: PatientType | None = strawberry_django.field(description="Whose data it concerned, if anyone's.")
+    object_type: str = strawberry_django.field(description='The model acted on, e.g. "records.HealthRecord".')
+    object_id: str = strawberry_django.field(description="The primary key of the object acted on.")
+    request_id: str = strawberry_django.field(description="The request it happened in (X-Request-ID).")
+    user_agent: str = strawberry_django.field(description="The caller's User-Agent.")
+
+    @strawberry_django.field(description="What was done.", only=["action"])
+    def action(self, root: AuditEvent) -> AuditActionEnum:
+        return Action(root.action)
+
+    @strawberry_django.field(description="ALLOWED, or DENIED for a refused attempt.", only=["outcome"])
+    def outcome(self, root: AuditEvent) -> AuditOutcomeEnum:
+        return Outcome(root.outcome)
+
+    @strawberry_django.field(name="fields", description="Which fields were read or changed.", only=["fields"])
+    def fields_touched(self, root: AuditEvent) -> list[str]:
+        return list(root.fields)
+
+    @strawberry_django.field(description="The caller's IP address, if known.", only=["ip"])
+    def ip(self, root: AuditEvent) -> str | None:
+        return root.ip
+
+
+@strawberry.type(name="RecordChange", description="One field's change in a health record revision.")
+class RecordChangeType:
+    field: str = strawberry.field(description='The field, as HealthRecord names it (e.g. "bloodType").')
+    old: str | None = strawberry.field(description="The value before; null when it was unset.")
+    new: str | None = strawberry.field(description="The value after; null when it was cleared.")
+
+
+def _as_text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+@strawberry_django.type(
+    HealthRecordRevision, name="HealthRecordRevision", description="One change of a health record: who, when, what."
+)
+class HealthRecordRevisionType(relay.Node):
+    changed_at: strawberry.auto = strawberry_django.field(description="When the change was made.")
+
+    @strawberry_django.field(description="Who made the change.", **_actor_hints("changed_by"))
+    def changed_by(self, root: HealthRecordRevision) -> AuditActorType:
+        return _actor_of(root.changed_by)
+
+    @strawberry_django.field(description="Each changed field with its old and new value.", only=["changes"])
+    def changes(self, root: HealthRecordRevision) -> list[RecordChangeType]:
+        return [
+            RecordChangeType(field=camel_case(name), old=_as_text(values.get("old")), new=_as_text(values.get("new")))
+            for name, values in sorted(root.changes.items())
+        ]
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        # Newest first, like annotations; only reachable through a record the caller may read.
+        return queryset.order_by("-changed_at", "-id")
