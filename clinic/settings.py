@@ -227,6 +227,31 @@ GRAPHQL_PUBLIC_INTROSPECTION = env_bool("GRAPHQL_PUBLIC_INTROSPECTION", False)
 # measure what auditing costs (schema/audit/reads.py reads it per request).
 AUDIT_READS = True
 
+# HTTP hardening (issue 6; `manage.py check --deploy` is clean with DEBUG off). TLS usually ends
+# at a proxy: set TRUST_X_FORWARDED_PROTO=1 when it overwrites X-Forwarded-Proto (else HSTS,
+# which Django only sends on https requests, never goes out, and the https redirect loops), or
+# SECURE_SSL_REDIRECT=0 when the proxy itself refuses plain HTTP.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG  # the admin's cookies
+SESSION_COOKIE_HTTPONLY = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # schema.limits.MAX_BODY_BYTES; /graphql/ answers 413 itself
+# CORS (django-cors-headers): only the listed single-page apps, only /graphql/, only POST;
+# credentials (the refresh-token cookie) only in cookie mode.
+CORS_URLS_REGEX = r"^/graphql/$"
+CORS_ALLOW_METHODS = ["OPTIONS", "POST"]
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id"]
+CORS_EXPOSE_HEADERS = ["x-request-id"]
+CORS_ALLOW_CREDENTIALS = JWT_REFRESH_COOKIE
+
 # JSON lines (ops.logs) in production; LOG_FORMAT=text for humans (the default with DEBUG).
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {

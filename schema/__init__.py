@@ -12,6 +12,7 @@ from schema.audit.reads import ReadAuditExtension
 from schema.auth import AuthMutation, OneTokenAuthPerDocument
 from schema.care.mutations import CareMutation
 from schema.care.queries import CareQuery
+from schema.limits import DocumentLimits
 from schema.observability import OperationLogExtension
 from schema.pagination import MAX_PAGE_SIZE
 from schema.records.mutations import RecordsMutation
@@ -35,6 +36,7 @@ schema = strawberry.Schema(
     mutation=Mutation,
     extensions=[
         OperationLogExtension,
+        DocumentLimits,  # first: refuses over-limit documents before any other work
         DjangoOptimizerExtension,
         ReadAuditExtension,  # appends the request's PHI-read audit events in one statement
         partial(AddValidationRules, [OneTokenAuthPerDocument]),

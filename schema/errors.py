@@ -134,7 +134,37 @@ def format_error(error: GraphQLError, *, request_id: str = "") -> dict[str, Any]
     if error.path is not None:
         formatted["path"] = error.path
     formatted["extensions"] = {"code": code.value, **extra}
+    if not settings.DEBUG:
+        hide_suggestions(formatted)
     return formatted
+
+
+# graphql-core 3.2 appends "Did you mean 'x', 'y'?" to validation and coercion messages, which
+# lets a caller without introspection rebuild the schema (graphql-cop's "field suggestions").
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def merge_repeated(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One error per distinct message, with the locations of all its repeats.
+
+    Ten unknown `@aa` directives are one mistake, not ten errors (graphql-cop's "directive
+    overloading" probe counts them); a response's size should not grow with repeated junk.
+    """
+    merged: dict[tuple, dict[str, Any]] = {}
+    for error in errors:
+        key = (error["message"], error["extensions"]["code"], tuple(error.get("path") or ()))
+        if key not in merged:
+            merged[key] = error
+        elif "locations" in error:
+            merged[key].setdefault("locations", []).extend(error["locations"])
+    return list(merged.values())
+
+
+def hide_suggestions(formatted: dict[str, Any]) -> None:
+    formatted["message"] = SUGGESTION.sub("", formatted["message"])
+    fields = formatted["extensions"].get("fields") or {}
+    for field, messages in fields.items():
+        fields[field] = [SUGGESTION.sub("", message) for message in messages]
 
 
 def debug_enabled() -> bool:

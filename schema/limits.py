@@ -1,0 +1,226 @@
+"""What a document may cost before anything runs (DESIGN.md section 6).
+
+`DocumentLimits` checks every document in two cheap passes before graphql-core's own
+validation and long before any resolver:
+
+1. parsing: at most `MAX_TOKENS` tokens (graphql-core's parser counts and stops, so a huge
+   document is never turned into an AST);
+2. a limits-only validation pass: depth, aliases, directives, repeated fields, introspection
+   nesting and `first`, with the request's variables at hand.
+
+A document over any limit gets only `QUERY_TOO_COMPLEX` errors: the expensive specified rules
+(e.g. OverlappingFieldsCanBeMerged, quadratic in repeated fields) never see it. Then comes
+the introspection policy (`__schema`/`__type` for signed-in callers only, unless DEBUG or
+GRAPHQL_PUBLIC_INTROSPECTION), and only then the specified rules.
+"""
+
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from django.conf import settings
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    IntValueNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+    VariableNode,
+    validate,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+
+from schema.errors import ErrorCode
+from schema.pagination import MAX_PAGE_SIZE
+
+MAX_DEPTH = 10  # graphql-depth-limit's count: root fields are level 0; `edges { node }` costs two
+MAX_ALIASES = 15
+MAX_TOKENS = 1_000  # comments count too (graphql-core's max_tokens)
+MAX_DIRECTIVES = 50
+# Not in the design: graphql-cop's "field duplication" probe repeats `__typename` 500 times
+# in ~500 tokens, under MAX_TOKENS. No client needs one response key many times in one
+# selection set, and the overlap check that graphql-core runs on them is quadratic.
+MAX_REPEATS_PER_SELECTION = 5
+# graphql-js's MaxIntrospectionDepthRule: `fields`/`interfaces`/`possibleTypes`/`inputFields`
+# nested 3 times is the "circular introspection" attack; the standard query nests them twice.
+MAX_INTROSPECTION_LIST_DEPTH = 3
+MAX_BODY_BYTES = 1024 * 1024  # enforced by schema.views (HTTP 413) before parsing
+
+INTROSPECTION_LISTS = frozenset({"fields", "interfaces", "possibleTypes", "inputFields"})
+# graphql-core's messages for the parser limits given in `parse_options`.
+PARSER_LIMIT_MESSAGES = ("tokens. Parsing aborted.", "comments. Parsing aborted.", "nested too deeply")
+
+
+def too_complex(error: GraphQLError) -> GraphQLError:
+    """Marks an error of the limits pass so that schema.errors reports QUERY_TOO_COMPLEX."""
+    error.extensions = {**(error.extensions or {}), "code": ErrorCode.QUERY_TOO_COMPLEX.value}
+    return error
+
+
+class DirectiveCountRule(ValidationRule):
+    """At most MAX_DIRECTIVES directives in the document (graphql-cop's directive overloading)."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.count = 0
+
+    def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
+        self.count += 1
+        if self.count == MAX_DIRECTIVES + 1:
+            self.report_error(GraphQLError(f"More than {MAX_DIRECTIVES} directives.", node))
+
+
+class RepeatedSelectionRule(ValidationRule):
+    """One response key (or fragment spread) at most MAX_REPEATS_PER_SELECTION times per selection set."""
+
+    def enter_selection_set(self, node: SelectionSetNode, *_args: Any) -> None:
+        keys = Counter(
+            (selection.alias or selection.name).value
+            if isinstance(selection, FieldNode)
+            else f"...{selection.name.value}"
+            for selection in node.selections
+            if isinstance(selection, FieldNode | FragmentSpreadNode)
+        )
+        repeated = [key for key, count in keys.items() if count > MAX_REPEATS_PER_SELECTION]
+        if repeated:
+            self.report_error(
+                GraphQLError(
+                    f"'{repeated[0]}' is selected more than {MAX_REPEATS_PER_SELECTION} times in one selection set.",
+                    node,
+                )
+            )
+
+
+class IntrospectionDepthRule(ValidationRule):
+    """graphql-js's MaxIntrospectionDepthRule: no `fields { type { fields { ... } } }` cycles."""
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> Any:
+        if node.name.value in {"__schema", "__type"} and self.too_deep(node):
+            self.report_error(GraphQLError("Introspection is nested too deeply.", node))
+            return self.SKIP
+        return None
+
+    def too_deep(self, root: FieldNode) -> bool:
+        # Iterative: the parser allows 200 levels of nesting, too many for recursion here.
+        stack: list[tuple[Any, frozenset[str], int]] = [(root, frozenset(), 0)]
+        while stack:
+            node, visited, depth = stack.pop()
+            if isinstance(node, FragmentSpreadNode):
+                name = node.name.value
+                fragment = self.context.get_fragment(name)
+                if name not in visited and fragment is not None:
+                    stack.append((fragment, visited | {name}, depth))
+                continue
+            if isinstance(node, FieldNode) and node.name.value in INTROSPECTION_LISTS:
+                depth += 1
+                if depth >= MAX_INTROSPECTION_LIST_DEPTH:
+                    return True
+            selection_set = getattr(node, "selection_set", None)
+            if selection_set:
+                stack.extend((child, visited, depth) for child in selection_set.selections)
+        return False
+
+
+def page_size_rule(variables: Mapping[str, Any] | None) -> type[ValidationRule]:
+    """`first` at most MAX_PAGE_SIZE, whether written in the document or passed as a variable."""
+    variables = variables or {}
+
+    class PageSizeRule(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.defaults: dict[str, Any] = {}
+
+        def enter_operation_definition(self, node, *_args: Any) -> None:
+            self.defaults = {
+                definition.variable.name.value: definition.default_value
+                for definition in node.variable_definitions or ()
+                if definition.default_value is not None
+            }
+
+        def enter_field(self, node: FieldNode, *_args: Any) -> None:
+            for argument in node.arguments or ():
+                if argument.name.value == "first" and self.over_limit(argument.value):
+                    self.report_error(
+                        GraphQLError(f"'first' may be at most {MAX_PAGE_SIZE}.", argument)
+                    )
+
+        def over_limit(self, value: Any) -> bool:
+            if isinstance(value, VariableNode):
+                name = value.name.value
+                if name in variables:
+                    value = variables[name]
+                else:
+                    value = self.defaults.get(name)
+            if isinstance(value, IntValueNode):
+                value = int(value.value)
+            return isinstance(value, int) and not isinstance(value, bool) and value > MAX_PAGE_SIZE
+
+    return PageSizeRule
+
+
+def limit_errors(schema: Any, document: DocumentNode, variables: Mapping[str, Any] | None) -> list[GraphQLError]:
+    """Every limit the document breaks, as QUERY_TOO_COMPLEX errors (empty when within limits)."""
+    rules = [
+        depth_rule(MAX_DEPTH, should_ignore=None),
+        aliases_rule(MAX_ALIASES),
+        DirectiveCountRule,
+        RepeatedSelectionRule,
+        IntrospectionDepthRule,
+        page_size_rule(variables),
+    ]
+    return [too_complex(error) for error in validate(schema, document, rules, max_errors=10)]
+
+
+def introspection_allowed(request: Any) -> bool:
+    if settings.DEBUG or getattr(settings, "GRAPHQL_PUBLIC_INTROSPECTION", False):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+def introspection_errors(schema: Any, document: DocumentNode) -> list[GraphQLError]:
+    return [
+        GraphQLError(
+            "Introspection requires authentication.",
+            error.nodes,
+            extensions={"code": ErrorCode.UNAUTHENTICATED.value},
+        )
+        for error in validate(schema, document, [NoSchemaIntrospectionCustomRule], max_errors=1)[:1]
+    ]
+
+
+class DocumentLimits(SchemaExtension):
+    """Refuses documents over the limits before graphql-core's validation and execution."""
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = MAX_TOKENS
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if isinstance(error, GraphQLSyntaxError) and any(
+                message in error.message for message in PARSER_LIMIT_MESSAGES
+            ):
+                too_complex(error)
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None and context.pre_execution_errors is None:
+            graphql_schema = context.schema._schema
+            errors = limit_errors(graphql_schema, context.graphql_document, context.variables)
+            request = getattr(context.context, "request", None)
+            if not errors and not introspection_allowed(request):
+                errors = introspection_errors(graphql_schema, context.graphql_document)
+            if errors:
+                # Strawberry skips its validation when an extension has already set errors.
+                context.pre_execution_errors = errors
+        yield

@@ -1,0 +1,223 @@
+"""DESIGN.md section 6's limits, each at its edge: the limit passes, one more is refused with
+QUERY_TOO_COMPLEX before anything runs (anonymous callers: no query reaches the database)."""
+
+import json
+
+import pytest
+from django.test import override_settings
+from graphql import get_introspection_query
+
+from schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_DIRECTIVES, MAX_TOKENS
+from schema.pagination import MAX_PAGE_SIZE
+
+
+def nested_record_query(depth: int) -> str:
+    """`myHealthRecord { patient { healthRecord { ... fullName } } }` with its leaf at `depth`
+    (graphql-depth-limit's count, as Strawberry's QueryDepthLimiter: root fields are level 0)."""
+    fields = ["myHealthRecord"] + ["patient" if n % 2 else "healthRecord" for n in range(1, depth)]
+    leaf = "fullName" if fields[-1] == "patient" else "allergies"
+    return "{ " + " { ".join(fields) + " { " + leaf + " }" * len(fields) + " }"
+
+
+def test_depth_at_the_limit_runs(gql, world):
+    # when: a leaf at depth 10 (11 nested fields)
+    result = gql.execute(nested_record_query(MAX_DEPTH), user=world.alice.user)
+
+    # then
+    assert result.errors == []
+    assert result.data["myHealthRecord"]["patient"]["healthRecord"]["patient"]["healthRecord"]["patient"]
+
+
+def test_depth_past_the_limit_is_refused(gql, world, django_assert_num_queries):
+    # when
+    with django_assert_num_queries(0):
+        result = gql.execute(nested_record_query(MAX_DEPTH + 1))
+
+    # then
+    assert result.data is None
+    assert result.codes == ["QUERY_TOO_COMPLEX"]
+    assert "depth" in result.errors[0]["message"]
+
+
+def test_a_relay_connection_costs_two_levels(gql, world, django_assert_num_queries):
+    # given: patients(0) edges(1) node(2), then four record/patient round trips: fullName at 11
+    hops = "healthRecord { patient { " * 4 + "fullName" + " } }" * 4
+    query = f"{{ patients(first: 1) {{ edges {{ node {{ {hops} }} }} }} }}"
+
+    # when
+    with django_assert_num_queries(0):
+        result = gql.execute(query)
+
+    # then: without edges and node the leaf would sit at 9
+    assert result.codes == ["QUERY_TOO_COMPLEX"]
+
+
+def aliases(count: int) -> str:
+    return "{ " + " ".join(f"a{n}: __typename" for n in range(count)) + " }"
+
+
+def test_aliases_at_the_limit_run(gql, db):
+    # when
+    result = gql.execute(aliases(MAX_ALIASES))
+
+    # then
+    assert result.errors == []
+    assert result.data == {f"a{n}": "Query" for n in range(MAX_ALIASES)}
+
+
+def test_aliases_past_the_limit_are_refused(gql, db, django_assert_num_queries):
+    # when
+    with django_assert_num_queries(0):
+        result = gql.execute(aliases(MAX_ALIASES + 1))
+
+    # then
+    assert result.data is None
+    assert result.codes == ["QUERY_TOO_COMPLEX"]
+
+
+def test_aliases_spread_through_fragments_count_each_time(gql, db, django_assert_num_queries):
+    # given: 8 aliases in a fragment spread twice (16)
+    fragment = "fragment F on Query { " + " ".join(f"a{n}: __typename" for n in range(8)) + " }"
+    query = "{ ...F ... on Query { ...F } } " + fragment
+
+    # when
+    with django_assert_num_queries(0):
+        result = gql.execute(query)
+
+    # then
+    assert result.codes == ["QUERY_TOO_COMPLEX"]
+
+
+def test_tokens_past_the_limit_are_refused(gql, db, django_assert_num_queries):
+    # given: 251 variable definitions of four tokens each ($, name, :, type)
+    variables = " ".join(f"$v{n}: Int" for n in range(251))
+    query = f"query Q({variables}) {{ __typename }}"
+
+    # when
+    with django_assert_num_queries(0):
+        result = gql.execute(query)
+
+    # then: refused while parsing, not reported as 251 unused variables
+    assert result.data is None
+    assert result.codes == ["QUERY_TOO_COMPLEX"]
+    assert f"more than {MAX_TOKENS} tokens" in result.errors[0]["message"]
+
+
+def test_comments_count_as_tokens(gql, db, django_assert_num_queries):
+    # given: a valid query behind a thousand comments
+    query = "# padding\n" * MAX_TOKENS + "{ __typename }"
+
+    # when
+    with django_assert_num_queries(0):
+        result = gql.execute(query)
+
+    # then
+    assert result.codes == ["QUERY_TOO_COMPLEX"]
+
+
+def test_the_standard_introspection_query_runs_for_a_signed_in_caller(gql, world):
+    # when
+    result = gql.execute(get_introspection_query(descriptions=True), user=world.grey.user)
+
+    # then
+    assert result.errors == []
+    names = {type_["name"] for type_ in result.data["__schema"]["types"]}
+    assert {"Query", "Mutation", "HealthRecord", "PatientConnection"} <= names
+
+
+def test_introspection_is_anonymous_when_public_introspection_is_on(gql, db):
+    # when
+    with override_settings(GRAPHQL_PUBLIC_INTROSPECTION=True):
+        public = gql.execute("{ __type(name: \"Patient\") { name } }")
+    private = gql.execute("{ __type(name: \"Patient\") { name } }")
+
+    # then
+    assert public.data == {"__type": {"name": "Patient"}}
+    assert private.data is None
+    assert private.codes == ["UNAUTHENTICATED"]
+
+
+@override_settings(DEBUG=True)
+def test_introspection_is_anonymous_with_debug(gql, db):
+    # when
+    result = gql.execute("{ __schema { queryType { name } } }")
+
+    # then
+    assert result.data == {"__schema": {"queryType": {"name": "Query"}}}
+
+
+def test_introspection_with_an_expired_token_is_refused(gql, world):
+    # when: a token that does not authenticate anybody
+    result = gql.execute("{ __schema { queryType { name } } }", token="not-a-jwt")
+
+    # then
+    assert result.data is None
+    assert result.codes == ["UNAUTHENTICATED"]
+
+
+def directives(count: int) -> str:
+    return "{ " + " ".join("... @include(if: true) { __typename }" for _ in range(count)) + " }"
+
+
+def test_directives_at_the_limit_run(gql, db):
+    # when
+    result = gql.execute(directives(MAX_DIRECTIVES))
+
+    # then
+    assert result.errors == []
+    assert result.data == {"__typename": "Query"}
+
+
+def test_directives_past_the_limit_are_refused(gql, db, django_assert_num_queries):
+    # when
+    with django_assert_num_queries(0):
+        result = gql.execute(directives(MAX_DIRECTIVES + 1))
+
+    # then
+    assert result.data is None
+    assert result.codes == ["QUERY_TOO_COMPLEX"]
+
+
+def test_first_at_the_limit_runs(gql, world):
+    # when
+    result = gql.execute(f"{{ patients(first: {MAX_PAGE_SIZE}) {{ totalCount }} }}", user=world.coordinator)
+
+    # then
+    assert result.errors == []
+    assert result.data["patients"]["totalCount"] == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ patients(first: 101) { totalCount } }", None),
+        ("query Q($n: Int) { patients(first: $n) { totalCount } }", {"n": 101}),
+        ("query Q($n: Int = 101) { patients(first: $n) { totalCount } }", None),
+        (
+            "query Q($n: Int) { myHealthRecord { annotations(first: $n) { totalCount } } }",
+            {"n": 10**9},
+        ),
+    ],
+    ids=["literal", "variable", "variable default", "nested connection"],
+)
+def test_first_past_the_limit_is_refused_before_execution(gql, world, query, variables, django_assert_num_queries):
+    # when: anonymous, so a resolver running would answer UNAUTHENTICATED instead
+    with django_assert_num_queries(0):
+        result = gql.execute(query, variables)
+
+    # then
+    assert result.data is None
+    assert result.codes == ["QUERY_TOO_COMPLEX"]
+    assert "'first' may be at most 100" in result.errors[0]["message"]
+
+
+def test_limit_errors_come_alone(gql, db):
+    # given: too many aliases AND an unknown field: the costly validation never runs
+    query = "{ " + " ".join(f"a{n}: nope" for n in range(MAX_ALIASES + 1)) + " }"
+
+    # when
+    result = gql.execute(query)
+
+    # then
+    assert result.codes == ["QUERY_TOO_COMPLEX"]
+    assert "nope" not in json.dumps(result.body)
