@@ -23,6 +23,17 @@ class User(AbstractUser):
 
     REQUIRED_FIELDS = ["email"]
 
+    def save(self, *args, **kwargs):
+        # session_version only moves by users.sessions' UPDATE ... = F() + 1: a full save of an
+        # instance loaded before that must not write the old value back (reviving revoked tokens).
+        if not self._state.adding and kwargs.get("update_fields") is None and not args:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "session_version"
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def full_name(self) -> str:
         return self.get_full_name() or self.username

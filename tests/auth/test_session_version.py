@@ -118,3 +118,16 @@ def test_the_version_check_costs_no_extra_query(gql, member, django_assert_num_q
         stale = gql.execute(ME, token=token)
     assert stale.code == "TOKEN_REVOKED"
     assert len(queries) == 1
+
+
+def test_saving_a_stale_user_does_not_revive_revoked_tokens(gql, member):
+    # given a user object loaded before the user logged out everywhere
+    session = login_ok(gql, "member")
+    stale = User.objects.get(pk=member.pk)
+    gql.execute(REVOKE_ALL, token=session["token"])
+    # when that stale object is saved in full (an admin form, a script)
+    stale.first_name = "Renamed"
+    stale.save()
+    # then the change is saved but the session version is not rolled back
+    assert User.objects.get(pk=member.pk).first_name == "Renamed"
+    assert gql.execute(ME, token=session["token"]).code == "TOKEN_REVOKED"
