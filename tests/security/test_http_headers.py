@@ -79,6 +79,7 @@ def test_security_headers_are_on_every_answer(client, db, secure):
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["X-Frame-Options"] == "DENY"
         assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Cross-Origin-Opener-Policy"] == "same-origin"
         assert response["Content-Type"].startswith("application/json")
 
 
