@@ -601,3 +601,53 @@ def test_staff_managing_a_missing_object_get_not_found_and_nothing_changes(gql, 
     assert result.errors[0]["message"] == "Not found."
     assert result.data is None
     assert list(Assignment.objects.order_by("id").values_list("id", "ended_at")) == before
+
+
+# --- beyond the table: superusers, the doctor directory ---------------------------------
+
+
+def test_a_superuser_sees_no_phi_through_the_api(gql, world, note):
+    # given a superuser without a profile
+    from users.models import User
+
+    root = User.objects.create_superuser(username="root", email="root@clinic.example", password="x" * 16)
+    # when
+    record = gql.execute(NODE_RECORD, {"id": record_gid(world.alice)}, user=root)
+    annotation = gql.execute(NODE_ANNOTATION, {"id": global_id("Annotation", note.pk)}, user=root)
+    patients = gql.execute(PATIENTS, user=root)
+    add = gql.execute(ADD, {"input": {"recordId": record_gid(world.alice), "body": "Root was here."}}, user=root)
+    # then
+    assert (record.codes, record.data) == (["NOT_FOUND"], {"node": None})
+    assert (annotation.codes, annotation.data) == (["NOT_FOUND"], {"node": None})
+    assert patients.errors == []
+    assert {edge["node"]["healthRecord"] for edge in patients.data["patients"]["edges"]} == {None}
+    assert add.codes == ["FORBIDDEN"]
+    assert Annotation.objects.count() == 1
+
+
+DOCTORS = "{ doctors { totalCount edges { node { fullName specialty } } } }"
+
+
+@matrix(
+    {
+        "anonymous": "UNAUTHENTICATED",
+        "own_patient": "ALL",
+        "other_patient": "ALL",
+        "assigned_doctor": "ALL",
+        "unassigned_doctor": "ALL",
+        "former_doctor": "ALL",
+        "staff": "ALL",
+    }
+)
+def test_doctors_directory(gql, world, column, outcome):
+    # when
+    result = run(gql, world, column, DOCTORS)
+    # then
+    if outcome == "UNAUTHENTICATED":
+        assert result.codes == [outcome]
+        assert result.data is None
+    else:
+        assert result.errors == []
+        names = sorted(edge["node"]["fullName"] for edge in result.data["doctors"]["edges"])
+        assert names == sorted(d.full_name for d in (world.grey, world.house, world.former))
+        assert result.data["doctors"]["totalCount"] == 3

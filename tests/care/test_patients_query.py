@@ -1,0 +1,61 @@
+"""patients: scoped in SQL to the caller, searchable, paginated forward with a capped `first`."""
+
+import pytest
+
+from tests import factories
+
+PATIENTS = """
+query ($search: String, $first: Int, $after: String) {
+  patients(search: $search, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { fullName medicalRecordNumber } }
+  }
+}
+"""
+
+
+def names(result):
+    return [edge["node"]["fullName"] for edge in result.data["patients"]["edges"]]
+
+
+def test_search_matches_names_and_an_exact_mrn_within_the_callers_scope(gql, world):
+    # given
+    mrn = world.alice.medical_record_number
+    # when / then: staff find alice by name or MRN, bob does not match
+    by_name = gql.execute(PATIENTS, {"search": world.alice.user.last_name}, user=world.coordinator)
+    assert names(by_name) == [world.alice.full_name]
+    by_mrn = gql.execute(PATIENTS, {"search": mrn.lower()}, user=world.coordinator)
+    assert names(by_mrn) == [world.alice.full_name]
+    # and a doctor never finds a patient outside their assignments, whatever the search
+    for search in (world.bob.user.last_name, world.bob.medical_record_number):
+        hidden = gql.execute(PATIENTS, {"search": search}, user=world.grey.user)
+        assert hidden.errors == []
+        assert (hidden.data["patients"]["totalCount"], hidden.data["patients"]["edges"]) == (0, [])
+
+
+def test_patients_are_paginated_forward(gql, world):
+    # given five more patients (seven in all) for staff to page through
+    for _ in range(5):
+        factories.make_patient()
+    # when
+    seen, after = [], None
+    while True:
+        page = gql.execute(PATIENTS, {"first": 3, "after": after}, user=world.coordinator)
+        assert page.errors == []
+        assert page.data["patients"]["totalCount"] == 7
+        seen.extend(names(page))
+        if not page.data["patients"]["pageInfo"]["hasNextPage"]:
+            break
+        after = page.data["patients"]["pageInfo"]["endCursor"]
+    # then every patient once
+    assert len(seen) == 7 == len(set(seen))
+
+
+# (`first` above 100 belongs to the query limits and their own tests.)
+@pytest.mark.parametrize(("variables", "field"), [({"first": -1}, "first"), ({"after": "!!"}, "after")])
+def test_bad_pagination_arguments_are_bad_user_input(gql, world, variables, field):
+    # when
+    result = gql.execute(PATIENTS, variables, user=world.coordinator)
+    # then
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert list(result.errors[0]["extensions"]["fields"]) == [field]
+    assert result.data is None
