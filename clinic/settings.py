@@ -248,7 +248,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # schema.limits.MAX_BODY_BYTES; /grap
 # credentials (the refresh-token cookie) only in cookie mode.
 CORS_URLS_REGEX = r"^/graphql/$"
 CORS_ALLOW_METHODS = ["OPTIONS", "POST"]
-CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id"]
+# x-csrf-token: cookie mode's cookie-only refreshToken/revokeToken need it (schema/auth.py).
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id", "x-csrf-token"]
 CORS_EXPOSE_HEADERS = ["x-request-id"]
 CORS_ALLOW_CREDENTIALS = JWT_REFRESH_COOKIE
 

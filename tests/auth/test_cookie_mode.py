@@ -109,3 +109,19 @@ def test_without_cookie_mode_the_cookie_is_ignored(gql, member):
     result = gql.execute(REFRESH, {})
     # then there is no token to use
     assert (result.code, result.data) == ("TOKEN_INVALID", None)
+
+
+@override_settings(CORS_ALLOWED_ORIGINS=["https://app.clinic.example"], CORS_ALLOW_CREDENTIALS=True)
+def test_a_cross_origin_app_may_send_the_csrf_header(client, cookie_mode):
+    # when the single-page app's browser asks before a cookie-only refresh
+    response = client.options(
+        "/graphql/",
+        headers={
+            "Origin": "https://app.clinic.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-csrf-token",
+        },
+    )
+    # then the header is allowed, with credentials (the cookie)
+    assert "x-csrf-token" in response["Access-Control-Allow-Headers"].split(", ")
+    assert response["Access-Control-Allow-Credentials"] == "true"
