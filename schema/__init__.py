@@ -13,6 +13,7 @@ from schema.auth import AuthMutation, OneTokenAuthPerDocument
 from schema.care.mutations import CareMutation
 from schema.care.queries import CareQuery
 from schema.limits import DocumentLimits
+from schema.null_characters import RejectNullCharacters
 from schema.observability import OperationLogExtension
 from schema.pagination import MAX_PAGE_SIZE
 from schema.records.mutations import RecordsMutation
@@ -37,6 +38,7 @@ schema = strawberry.Schema(
     extensions=[
         OperationLogExtension,
         DocumentLimits,  # first: refuses over-limit documents before any other work
+        RejectNullCharacters,  # NUL in any input string: BAD_USER_INPUT, never a database error
         DjangoOptimizerExtension,
         ReadAuditExtension,  # appends the request's PHI-read audit events in one statement
         partial(AddValidationRules, [OneTokenAuthPerDocument]),
