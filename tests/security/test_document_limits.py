@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 from graphql import get_introspection_query
 
-from schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_DIRECTIVES, MAX_TOKENS
+from schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_DIRECTIVES, MAX_REPEATS_PER_SELECTION, MAX_TOKENS
 from schema.pagination import MAX_PAGE_SIZE
 
 
@@ -156,7 +156,8 @@ def test_introspection_with_an_expired_token_is_refused(gql, world):
 
 
 def directives(count: int) -> str:
-    return "{ " + " ".join("... @include(if: true) { __typename }" for _ in range(count)) + " }"
+    """`count` nested inline fragments, each with a directive (nesting keeps __typename single)."""
+    return "{ " + "... @include(if: true) { " * count + "__typename" + " }" * count + " }"
 
 
 def test_directives_at_the_limit_run(gql, db):
@@ -221,3 +222,54 @@ def test_limit_errors_come_alone(gql, db):
     # then
     assert result.codes == ["QUERY_TOO_COMPLEX"]
     assert "nope" not in json.dumps(result.body)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ " + "me { " * 190 + "id" + " }" * 191,
+        "{ __type(name: \"Patient\") { " + "ofType { " * 190 + "name" + " }" * 191,
+        "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }",
+        "{ __schema { types { ...T } } } fragment T on __Type { fields { type { ...T } } }",
+    ],
+    ids=["190 levels", "190 ofType levels", "fragment cycle", "introspection fragment cycle"],
+)
+def test_pathological_nesting_is_refused_without_an_internal_error(gql, world, query):
+    # when: signed in, so introspection itself is allowed
+    result = gql.execute(query, user=world.alice.user)
+
+    # then: a client error, never INTERNAL (a RecursionError would be)
+    assert result.data is None
+    assert result.codes and set(result.codes) <= {"QUERY_TOO_COMPLEX", "BAD_USER_INPUT"}
+
+
+def test_repeats_at_the_limit_run(gql, db):
+    # given: a field asked for by 20 fragments, as components' fragments each ask for `id`
+    query = "{ " + "... { __typename } " * MAX_REPEATS_PER_SELECTION + "}"
+
+    # when
+    result = gql.execute(query)
+
+    # then
+    assert result.errors == []
+    assert result.data == {"__typename": "Query"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ " + "__typename " * (MAX_REPEATS_PER_SELECTION + 1) + "}",
+        "{ " + "... { __typename } " * (MAX_REPEATS_PER_SELECTION + 1) + "}",
+        "{ " + " ".join(f"...F{n}" for n in range(MAX_REPEATS_PER_SELECTION + 1)) + " } "
+        + " ".join(f"fragment F{n} on Query {{ __typename }}" for n in range(MAX_REPEATS_PER_SELECTION + 1)),
+    ],
+    ids=["literal", "inline fragments", "fragment spreads"],
+)
+def test_repeats_past_the_limit_are_refused_however_they_are_spread(gql, db, query, django_assert_num_queries):
+    # when
+    with django_assert_num_queries(0):
+        result = gql.execute(query)
+
+    # then
+    assert result.data is None
+    assert result.codes == ["QUERY_TOO_COMPLEX"]
