@@ -34,6 +34,8 @@ def test_staff_see_failed_rows_with_status_attempts_and_error_and_can_retry_them
     assert page.count("ConnectionRefusedError") == 2
     assert all(row.to_email in page for row in failed_rows)
     assert listing.context["cl"].result_count == 2
+    searched = client.get(CHANGELIST, {"q": failed_rows[0].to_email})
+    assert [row.pk for row in searched.context["cl"].result_list] == [failed_rows[0].pk]
     # when SMTP is back and they retry both
     smtp.start()
     response = client.post(
