@@ -1,5 +1,6 @@
 """Process-level middleware: health probes and the one structured log line per request."""
 
+import json
 import logging
 import time
 from contextlib import ExitStack
@@ -73,6 +74,8 @@ class RequestLogMiddleware:
             response = self.get_response(request)
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
         error_codes = getattr(request, "graphql_error_codes", None)
+        if error_codes is None and response.status_code >= 400:
+            error_codes = _refusal_codes(response)
         logger.log(
             logging.ERROR if response.status_code >= 500 else logging.INFO,
             "%s %s %s in %s ms, %s queries",
@@ -96,6 +99,17 @@ class RequestLogMiddleware:
             },
         )
         return response
+
+
+def _refusal_codes(response) -> list[str] | None:
+    """Codes of an error answered before GraphQL ran (wrong method, media type, size): tiny bodies."""
+    if not response.get("Content-Type", "").startswith("application/json") or response.streaming:
+        return None
+    try:
+        errors = json.loads(response.content).get("errors") or []
+        return [error["extensions"]["code"] for error in errors]
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return None
 
 
 def _user_id(request) -> str | None:

@@ -114,3 +114,15 @@ def test_logs_never_hold_tokens_passwords_or_phi(gql, world, all_log_text, reque
     text = all_log_text()
     for secret in (wrong_password, PASSWORD, session["token"], session["refreshToken"], allergy, note):
         assert secret not in text
+
+
+def test_a_request_refused_before_graphql_runs_is_logged_with_its_code(client, db, request_lines):
+    # when a form is posted instead of JSON
+    response = client.post("/graphql/", data={"query": "{ me { username } }"})
+    # then
+    assert response.status_code == 415
+    [line] = request_lines()
+    assert line["status"] == 415
+    assert line["graphql_errors"] is True
+    assert line["graphql_error_codes"] == [response.json()["errors"][0]["extensions"]["code"]]
+    assert line["graphql_operation_name"] is None
