@@ -5,7 +5,6 @@ from functools import partial
 import strawberry
 from strawberry.extensions import AddValidationRules
 from strawberry.schema.config import StrawberryConfig
-from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.audit.queries import AuditQuery
 from schema.audit.reads import ReadAuditExtension
@@ -16,6 +15,7 @@ from schema.limits import DocumentLimits
 from schema.null_characters import RejectNullCharacters
 from schema.observability import OperationLogExtension
 from schema.pagination import MAX_PAGE_SIZE
+from schema.performance import DocumentCache, PlainFieldExecutionContext, QueryOptimizer, install_plain_resolvers
 from schema.records.mutations import RecordsMutation
 from schema.records.queries import RecordsQuery
 from schema.users.queries import UsersQuery
@@ -39,9 +39,12 @@ schema = strawberry.Schema(
         OperationLogExtension,
         DocumentLimits,  # first: refuses over-limit documents before any other work
         RejectNullCharacters,  # NUL in any input string: BAD_USER_INPUT, never a database error
-        DjangoOptimizerExtension,
+        QueryOptimizer,  # strawberry-django's optimizer without per-field middleware (schema/performance.py)
         ReadAuditExtension,  # appends the request's PHI-read audit events in one statement
         partial(AddValidationRules, [OneTokenAuthPerDocument]),
+        DocumentCache,  # after DocumentLimits: parse and validate each distinct query text once
     ],
     config=StrawberryConfig(relay_max_results=MAX_PAGE_SIZE),
+    execution_context_class=PlainFieldExecutionContext,
 )
+install_plain_resolvers(schema)  # bare getattr resolvers for plain attribute fields
