@@ -63,7 +63,11 @@ def test_an_auditor_filters_by_actor_and_time(world, gql, auditor):
     # then only his (newest first), none, and everything
     coordinator_events = events(mine)
     assert {event["actor"]["username"] for event in coordinator_events} == {"coordinator"}
-    assert [event["action"] for event in coordinator_events] == ["ASSIGNMENT_END", "ASSIGNMENT_CREATE", "ASSIGNMENT_CREATE"]
+    assert [event["action"] for event in coordinator_events] == [
+        "ASSIGNMENT_END",
+        "ASSIGNMENT_CREATE",
+        "ASSIGNMENT_CREATE",
+    ]
     assert events(future) == []
     assert past.data["auditEvents"]["totalCount"] == everything
 

@@ -116,7 +116,9 @@ def test_a_denied_read_of_an_existing_record_writes_a_denied_event(world, gql):
     record_id = global_id("HealthRecord", world.alice.health_record.pk)
     # when he asks for her record by id
     result = gql.execute(
-        "query($id: ID!) { node(id: $id) { ... on HealthRecord { allergies } } }", {"id": record_id}, user=world.house.user
+        "query($id: ID!) { node(id: $id) { ... on HealthRecord { allergies } } }",
+        {"id": record_id},
+        user=world.house.user,
     )
     # then he learns nothing, and the attempt is on record as DENIED
     assert result.code == "NOT_FOUND"
@@ -132,7 +134,9 @@ def test_a_read_of_a_missing_record_answers_the_same_and_writes_nothing(world, g
     before = AuditEvent.objects.count()
     # when dr. house asks for it
     result = gql.execute(
-        "query($id: ID!) { node(id: $id) { ... on HealthRecord { allergies } } }", {"id": missing}, user=world.house.user
+        "query($id: ID!) { node(id: $id) { ... on HealthRecord { allergies } } }",
+        {"id": missing},
+        user=world.house.user,
     )
     # then the same NOT_FOUND as for a record he may not see, and no event
     assert result.code == "NOT_FOUND"
@@ -206,3 +210,44 @@ def test_when_the_audit_write_fails_no_phi_is_returned(world, gql, audit_table_r
     # then no data at all, only an INTERNAL error
     assert result.data is None
     assert result.codes == ["INTERNAL"]
+
+
+def test_retracting_someone_elses_annotation_writes_a_denied_event(noted_world, gql):
+    # given a second doctor assigned to alice, and dr. grey's note on her record
+    world = noted_world
+    colleague = factories.make_doctor()
+    factories.assign(doctor=colleague, patient=world.alice, by=world.coordinator)
+    annotation = world.alice.health_record.annotations.get()
+    # when the colleague tries to retract dr. grey's note
+    result = gql.execute(
+        "mutation($input: RetractAnnotationInput!) { retractAnnotation(input: $input) { retractedAt } }",
+        {"input": {"id": global_id("Annotation", annotation.pk), "reason": "Not mine to keep."}},
+        user=colleague.user,
+    )
+    # then FORBIDDEN, the note stands, and the attempt is a DENIED event on alice's record
+    assert result.code == "FORBIDDEN"
+    annotation.refresh_from_db()
+    assert annotation.retracted_at is None
+    [event] = AuditEvent.objects.filter(outcome=Outcome.DENIED)
+    assert (event.actor_id, event.patient_id, event.action) == (
+        colleague.user.pk,
+        world.alice.pk,
+        Action.ANNOTATION_RETRACT,
+    )
+    assert event.object_id == str(world.alice.health_record.pk)
+
+
+def test_reading_only_annotations_is_an_annotation_read(noted_world, gql):
+    # when dr. grey lists his patients' notes and nothing else of their records
+    result = gql.execute(
+        "{ patients(first: 10) { edges { node { healthRecord { annotations(first: 5) { totalCount } } } } } }",
+        user=noted_world.grey.user,
+    )
+    # then one ANNOTATION_READ event for alice
+    assert result.data["patients"]["edges"][0]["node"]["healthRecord"]["annotations"]["totalCount"] == 1
+    [event] = read_events()
+    assert (event.action, event.patient_id, event.fields) == (
+        Action.ANNOTATION_READ,
+        noted_world.alice.pk,
+        ["annotations.totalCount"],
+    )

@@ -41,7 +41,9 @@ def test_each_update_is_audited_with_the_fields_it_changed(world, gql):
     alice = world.alice
     # when she changes two fields, from her phone
     gql.execute(
-        UPDATE, {"input": {"medications": "Ibuprofen", "heightCm": 170}}, user=alice.user,
+        UPDATE,
+        {"input": {"medications": "Ibuprofen", "heightCm": 170}},
+        user=alice.user,
         headers={"HTTP_USER_AGENT": "ClinicPhone/3"},
     )
     # then one RECORD_UPDATE event names them, with where it came from
@@ -54,7 +56,9 @@ def test_history_is_not_visible_to_those_who_may_not_read_the_record(world, gql)
     # given alice changed her record
     gql.execute(UPDATE, {"input": {"allergies": "Latex"}}, user=world.alice.user)
     # when dr. house (never assigned) asks for its history
-    result = gql.execute(HISTORY, {"id": global_id("HealthRecord", world.alice.health_record.pk)}, user=world.house.user)
+    result = gql.execute(
+        HISTORY, {"id": global_id("HealthRecord", world.alice.health_record.pk)}, user=world.house.user
+    )
     # then NOT_FOUND, as for any record he may not read
     assert result.code == "NOT_FOUND"
     assert result.data == {"node": None}
