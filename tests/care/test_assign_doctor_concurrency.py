@@ -56,3 +56,42 @@ def test_concurrent_assign_doctor_for_the_same_pair_makes_exactly_one_assignment
     grants = HealthRecordUserObjectPermission.objects.filter(user=doctor.user, content_object=patient.health_record)
     codenames = sorted(grants.values_list("permission__codename", flat=True))
     assert codenames == ["annotate_healthrecord", "view_healthrecord"]
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_end_assignment_ends_it_once():
+    # given an active assignment, committed
+    staff = factories.make_staff()
+    doctor = factories.make_doctor()
+    patient = factories.make_patient()
+    assignment = factories.assign(doctor=doctor, patient=patient, by=staff)
+    token = get_token(staff)
+    query = "mutation ($input: EndAssignmentInput!) { endAssignment(input: $input) { active } }"
+    variables = {"input": {"id": global_id("Assignment", assignment.pk)}}
+    barrier = threading.Barrier(THREADS)
+    results, failures = [], []
+
+    def end():
+        try:
+            client = GraphQLClient(Client())
+            barrier.wait(timeout=30)
+            results.append(client.execute(query, variables, token=token))
+        except Exception as error:  # noqa: BLE001 - reported by the main thread
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=end) for _ in range(THREADS)]
+    # when
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # then one ended it, the others were told it had already ended
+    assert failures == []
+    assert [result.data for result in results if not result.errors] == [{"endAssignment": {"active": False}}]
+    assert sorted(code for result in results for code in result.codes) == ["CONFLICT"] * (THREADS - 1)
+    assignment.refresh_from_db()
+    assert assignment.ended_at is not None
+    assert not HealthRecordUserObjectPermission.objects.filter(user=doctor.user).exists()
