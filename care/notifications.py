@@ -112,7 +112,7 @@ def _notifications_enqueue(*mails: tuple[str, User, dict[str, str]]) -> list[Not
                 kind=kind,
                 recipient=recipient,
                 to_email=recipient.email,
-                subject=subject.format(**context),
+                subject=_one_line(subject.format(**context), limit=Notification._meta.get_field("subject").max_length),
                 body=render_to_string(f"{template}.txt", context),
                 html_body=render_to_string(f"{template}.html", context),
                 next_attempt_at=now,
@@ -122,6 +122,13 @@ def _notifications_enqueue(*mails: tuple[str, User, dict[str, str]]) -> list[Not
     # One callback for the transaction's rows: one SMTP connection, and only if it commits.
     transaction.on_commit(partial(notifications_deliver, notification_ids=ids), robust=True)
     return notifications
+
+
+def _one_line(text: str, *, limit: int) -> str:
+    # A header must not break lines (Django refuses it at send time: the row could never go
+    # out), and a long name must not overflow the column (which would fail the assignment).
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- delivering ------------------------------------------------------------------------------

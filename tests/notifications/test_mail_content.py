@@ -77,3 +77,23 @@ def test_a_mail_has_its_rows_message_id_a_sender_and_names_escaped_in_html_only(
     assert "Hello Pat " in plain
     assert "Dr. Ann O'Brien <Smith> has been assigned to your care" in plain
     assert "<strong>Dr. Ann O&#x27;Brien &lt;Smith&gt;</strong> has been assigned" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_doctor_with_a_very_long_name_is_still_assigned_and_mailed_with_a_one_line_subject(smtp_up):
+    # given a doctor whose name fills both name columns (150 characters each)
+    doctor = factories.make_doctor()
+    doctor.user.first_name, doctor.user.last_name = "A" * 150, "B" * 150
+    doctor.user.save()
+    patient = factories.make_patient()
+    # when
+    factories.assign(doctor=doctor, patient=patient)
+    # then the patient's mail went out with a subject cut to the column's 200 characters
+    [message] = smtp_up.messages_to(patient.user.email)
+    row = Notification.objects.get(recipient=patient.user)
+    assert len(row.subject) == 200
+    subject = str(message["Subject"]).strip()  # the parser keeps a space from the encoded-word folding
+    assert subject == row.subject
+    assert subject.startswith("Dr. AAAA") and subject.endswith("…")
+    plain, _ = text_parts(message)
+    assert "A" * 150 + " " + "B" * 150 in plain
