@@ -197,7 +197,8 @@ def _notification_claim(*, now: datetime, only_ids: list | None, tried: list) ->
         )
     if not claimed:
         return None
-    return Notification.objects.get(claimed_by=token), token
+    # By status too: the (status, next_attempt_at) index keeps this off the sent rows' history.
+    return Notification.objects.get(status=NotificationStatus.PENDING, claimed_by=token), token
 
 
 def _notification_message(notification: Notification, connection) -> EmailMultiAlternatives:
