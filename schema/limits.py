@@ -28,6 +28,7 @@ from graphql import (
     GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
+    OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
@@ -36,8 +37,6 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from schema.errors import ErrorCode
 from schema.pagination import MAX_PAGE_SIZE
@@ -65,6 +64,64 @@ def too_complex(error: GraphQLError) -> GraphQLError:
     """Marks an error of the limits pass so that schema.errors reports QUERY_TOO_COMPLEX."""
     error.extensions = {**(error.extensions or {}), "code": ErrorCode.QUERY_TOO_COMPLEX.value}
     return error
+
+
+class DepthAndAliasRule(ValidationRule):
+    """Depth at most MAX_DEPTH and at most MAX_ALIASES aliases per operation.
+
+    Counted as Strawberry's QueryDepthLimiter and MaxAliasesLimiter count (graphql-depth-limit:
+    root fields are level 0, leaves and `__` fields add nothing; an alias in a fragment counts
+    each time the fragment is spread), but each fragment is measured once. Strawberry 0.327's
+    rules walk a fragment again at every spread, so fragments that each spread the next twice
+    make them exponential: 18 such fragments took 1.3 s, 25 would take minutes.
+    """
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.fragments: dict[str, tuple[int, int]] = {}  # name -> (depth, aliases)
+        self.measuring: set[str] = set()  # cycles are NoFragmentCyclesRule's to report
+        total_aliases = 0
+        for definition in context.document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                total_aliases += self.check(definition)
+        if total_aliases > MAX_ALIASES:
+            self.report_error(GraphQLError(f"{total_aliases} aliases found. Allowed: {MAX_ALIASES}"))
+
+    def check(self, operation: OperationDefinitionNode) -> int:
+        try:
+            depth, aliases = self.measure(operation.selection_set)
+        except RecursionError:  # nesting only graphql-core's own limits would allow
+            depth, aliases = MAX_DEPTH + 1, 0
+        if depth > MAX_DEPTH:
+            name = operation.name.value if operation.name else "anonymous"
+            self.report_error(GraphQLError(f"'{name}' exceeds maximum operation depth of {MAX_DEPTH}", operation))
+        return aliases
+
+    def measure(self, selection_set: SelectionSetNode | None) -> tuple[int, int]:
+        depth = aliases = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                aliases += selection.alias is not None
+                if selection.selection_set and not selection.name.value.startswith("__"):
+                    child_depth, child_aliases = self.measure(selection.selection_set)
+                    depth, aliases = max(depth, child_depth + 1), aliases + child_aliases
+            elif isinstance(selection, InlineFragmentNode):
+                child_depth, child_aliases = self.measure(selection.selection_set)
+                depth, aliases = max(depth, child_depth), aliases + child_aliases
+            elif isinstance(selection, FragmentSpreadNode):
+                child_depth, child_aliases = self.fragment(selection.name.value)
+                depth, aliases = max(depth, child_depth), aliases + child_aliases
+        return depth, aliases
+
+    def fragment(self, name: str) -> tuple[int, int]:
+        if name not in self.fragments:
+            fragment = self.context.get_fragment(name)
+            if fragment is None or name in self.measuring:
+                return 0, 0
+            self.measuring.add(name)
+            self.fragments[name] = self.measure(fragment.selection_set)
+            self.measuring.discard(name)
+        return self.fragments[name]
 
 
 class DirectiveCountRule(ValidationRule):
@@ -125,14 +182,18 @@ class IntrospectionDepthRule(ValidationRule):
 
     def too_deep(self, root: FieldNode) -> bool:
         # Iterative: the parser allows 200 levels of nesting, too many for recursion here.
-        stack: list[tuple[Any, frozenset[str], int]] = [(root, frozenset(), 0)]
+        # A fragment entered at a depth already explored adds nothing: each (fragment, depth) is
+        # walked once, which also ends cycles and keeps repeated spreads from multiplying.
+        explored: set[tuple[str, int]] = set()
+        stack: list[tuple[Any, int]] = [(root, 0)]
         while stack:
-            node, visited, depth = stack.pop()
+            node, depth = stack.pop()
             if isinstance(node, FragmentSpreadNode):
-                name = node.name.value
-                fragment = self.context.get_fragment(name)
-                if name not in visited and fragment is not None:
-                    stack.append((fragment, visited | {name}, depth))
+                key = (node.name.value, depth)
+                fragment = self.context.get_fragment(node.name.value)
+                if key not in explored and fragment is not None:
+                    explored.add(key)
+                    stack.append((fragment, depth))
                 continue
             if isinstance(node, FieldNode) and node.name.value in INTROSPECTION_LISTS:
                 depth += 1
@@ -140,7 +201,7 @@ class IntrospectionDepthRule(ValidationRule):
                     return True
             selection_set = getattr(node, "selection_set", None)
             if selection_set:
-                stack.extend((child, visited, depth) for child in selection_set.selections)
+                stack.extend((child, depth) for child in selection_set.selections)
         return False
 
 
@@ -184,8 +245,7 @@ def page_size_rule(variables: Mapping[str, Any] | None) -> type[ValidationRule]:
 def limit_errors(schema: Any, document: DocumentNode, variables: Mapping[str, Any] | None) -> list[GraphQLError]:
     """Every limit the document breaks, as QUERY_TOO_COMPLEX errors (empty when within limits)."""
     rules = [
-        depth_rule(MAX_DEPTH, should_ignore=None),
-        aliases_rule(MAX_ALIASES),
+        DepthAndAliasRule,
         DirectiveCountRule,
         RepeatedSelectionRule,
         IntrospectionDepthRule,

@@ -273,3 +273,30 @@ def test_repeats_past_the_limit_are_refused_however_they_are_spread(gql, db, que
     # then
     assert result.data is None
     assert result.codes == ["QUERY_TOO_COMPLEX"]
+
+
+def doubling_fragments(levels: int, alias: bool) -> str:
+    """F0 spreads F1 twice, F1 spreads F2 twice...: 2**levels paths through a small document."""
+    field = "a: __typename " if alias else ""
+    chain = " ".join(f"fragment F{n} on Query {{ {field}...F{n + 1} ...F{n + 1} }}" for n in range(levels))
+    return f"{{ ...F0 }} {chain} fragment F{levels} on Query {{ __typename }}"
+
+
+def test_fragments_are_measured_once_not_once_per_path(gql, db):
+    # given: 2**40 paths (Strawberry's own depth and alias rules walk every one of them)
+    # when
+    result = gql.execute(doubling_fragments(40, alias=False))
+
+    # then: it runs, and the fields merge into one
+    assert result.errors == []
+    assert result.data == {"__typename": "Query"}
+
+
+def test_aliases_count_once_per_spread_through_any_fan_out(gql, db, django_assert_num_queries):
+    # when: one alias in each fragment Fn, spread 2**n times
+    with django_assert_num_queries(0):
+        result = gql.execute(doubling_fragments(40, alias=True))
+
+    # then: 1 + 2 + 4 + ... + 2**39 of them (and `a` repeated through the spreads, too)
+    assert set(result.codes) == {"QUERY_TOO_COMPLEX"}
+    assert f"{2**40 - 1} aliases found. Allowed: {MAX_ALIASES}" in [error["message"] for error in result.errors]
