@@ -62,7 +62,7 @@ class ClinicGraphQLView(GraphQLView):
             return refusal(413, f"The body may be at most {MAX_BODY_BYTES} bytes.", ErrorCode.QUERY_TOO_COMPLEX)
         try:
             self.payload = json.loads(request.body)
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, [[[[... 100,000 deep
             return refusal(400, "The body is not valid JSON.", ErrorCode.BAD_USER_INPUT)
         if isinstance(self.payload, list):
             return refusal(400, "Batched operations are not supported.", ErrorCode.BAD_USER_INPUT)

@@ -96,8 +96,11 @@ def test_other_methods_are_refused(client, db, method, django_assert_num_queries
 
 @pytest.mark.parametrize(
     "body",
-    [b"[]", b'"query"', b"42", b"null", b"\xff\xfe{", b"{", b'{"query": "{ __typename }", "operationName": 7}'],
-    ids=["empty batch", "string", "number", "null", "not utf-8", "truncated", "operationName"],
+    [
+        b"[]", b'"query"', b"42", b"null", b"\xff\xfe{", b"{", b'{"query": "{ __typename }", "operationName": 7}',
+        b'{"query": "{ __typename }", "variables": {"v": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}",
+    ],
+    ids=["empty batch", "string", "number", "null", "not utf-8", "truncated", "operationName", "nested 100,000 deep"],
 )
 def test_bodies_that_are_not_one_request_object_are_refused(client, db, body, django_assert_num_queries):
     # when
