@@ -98,6 +98,19 @@ def test_both_instances_are_ready_on_one_database(cluster, people):
         assert b'"migrations": {"ok": true, "pending": 0}' in body
 
 
+def test_worker_class_and_count_come_from_the_environment(cluster):
+    # when: gunicorn's own (JSON) log lines of each instance
+    messages = {
+        name: [json.loads(line)["message"] for line in cluster[name].log().splitlines() if line.startswith("{")]
+        for name in ("a", "b")
+    }
+    # then A: WEB_CONCURRENCY=1, GUNICORN_THREADS=4; B: WEB_CONCURRENCY=2, GUNICORN_THREADS=1
+    assert "Using worker: gthread" in messages["a"]
+    assert "Using worker: sync" in messages["b"]
+    assert sum(m.startswith("Booting worker with pid") for m in messages["a"]) == 1
+    assert sum(m.startswith("Booting worker with pid") for m in messages["b"]) == 2
+
+
 def test_a_token_from_one_instance_works_on_the_other(cluster, people):
     # given
     session = login(cluster["a"], "dr.grey")
