@@ -35,7 +35,7 @@ schema: $(STAMP)
 # Production server (README "Deployment"): DEBUG off, so SECRET_KEY, JWT_SECRET_KEY, DATABASE_URL and
 # ALLOWED_HOSTS must be set. Workers: WEB_CONCURRENCY x GUNICORN_THREADS (clinic/gunicorn.conf.py).
 serve: $(STAMP)
-	$(PY) manage.py migrate --noinput
+	DATABASE_STATEMENT_TIMEOUT_MS=0 $(PY) manage.py migrate --noinput  # a data migration may run long
 	$(PY) manage.py collectstatic --noinput
 	exec $(VENV)/bin/gunicorn --config clinic/gunicorn.conf.py
 

@@ -93,7 +93,8 @@ TEMPLATES = [
 ]
 
 # Persistent connections, checked before reuse (a restarted or failed-over server is noticed);
-# on PostgreSQL a statement timeout so one runaway query cannot hold a worker and its locks.
+# on PostgreSQL a statement timeout so one runaway query cannot hold a worker and its locks
+# (below gunicorn's 30 s worker timeout, so the query fails cleanly before the worker is killed).
 CONN_MAX_AGE = int(os.environ.get("CONN_MAX_AGE", "60"))
 
 
@@ -102,7 +103,7 @@ def database_from_url(url: str) -> dict:
     if database["ENGINE"] == "django.db.backends.postgresql":
         options = database.setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")))
-        statement_timeout = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "30000"))
+        statement_timeout = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "15000"))
         options["options"] = f"{options.get('options', '')} -c statement_timeout={statement_timeout}".strip()
     return database
 
