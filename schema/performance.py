@@ -23,19 +23,32 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models.fields.files import FileDescriptor
 from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
 from django.db.models.query_utils import DeferredAttribute
-from graphql import GraphQLEnumType, GraphQLError, GraphQLNonNull, GraphQLScalarType, Undefined, parse
+from graphql import (
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    Undefined,
+    located_error,
+    parse,
+)
 from graphql.execution.execute import get_field_def
 from strawberry.extensions import SchemaExtension
+from strawberry.relay import GlobalID, Node
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.lazy_type import LazyType
 from strawberry_django.optimizer import DjangoOptimizerExtension
+from strawberry_django.relay.utils import resolve_model_id
 
 DOCUMENT_CACHE_SIZE = 256
 
@@ -101,19 +114,31 @@ class DocumentCache(SchemaExtension):
         yield
 
 
-def _leaf_serializer(type_: Any) -> Callable | None:
+def _plan(type_: Any) -> tuple | None:
+    """How PlainFieldExecutionContext completes a value of `type_`, or None for graphql-core's way."""
     if isinstance(type_, GraphQLNonNull):
         type_ = type_.of_type
-    return type_.serialize if isinstance(type_, GraphQLScalarType | GraphQLEnumType) else None
+    if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
+        return ("leaf", type_.serialize)
+    if isinstance(type_, GraphQLObjectType):
+        return ("object", type_)
+    if isinstance(type_, GraphQLList):
+        item_type = type_.of_type
+        if isinstance(item_type, GraphQLNonNull) and isinstance(item_type.of_type, GraphQLObjectType):
+            return ("objects", item_type.of_type, item_type)
+    return None  # interfaces, unions, nullable items, nested lists
 
 
 class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor with a short cut for scalar fields that only read an attribute.
+    """graphql-core's executor with a short cut for fields that only read their source.
 
-    For such a field (resolver from `install_plain_resolvers`, no arguments, no resolver
-    middleware) the value is read and serialized in place: no resolve info, no argument
-    coercion, no completion dispatch. Anything unusual (null, an exception, a value the scalar
-    refuses) goes through graphql-core's own path, which reports it exactly as before.
+    For such a field (a resolver from `install_plain_resolvers` that carries `read`, no
+    arguments, no resolver middleware) the value is read in place and completed directly: a
+    scalar serialized, an object or a list of objects handed straight to `execute_fields`. No
+    resolve info, no argument coercion, no completion dispatch per value. A null, an exception
+    while reading, a value a scalar or `is_type_of` refuses: graphql-core's own path runs the
+    field again and reports it exactly as before. Errors below an object are located and
+    propagated the way graphql-core's `execute_field` and `complete_list_value` do.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -124,19 +149,67 @@ class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_field(self, parent_type, source, field_nodes, path):
         if self.plain_fields_allowed:
             field_def = get_field_def(self.schema, parent_type, field_nodes[0])
-            attname = getattr(field_def.resolve, "plain_attribute", None) if field_def is not None else None
-            if attname is not None and not field_nodes[0].arguments:
-                serialize = _leaf_serializer(field_def.type)
-                if serialize is not None:
-                    try:
-                        value = getattr(source, attname)
-                        if value is not None:
-                            serialized = serialize(value)
-                            if serialized is not None and serialized is not Undefined:
-                                return serialized
-                    except Exception:  # noqa: BLE001, S110 - graphql-core's path below reports it
-                        pass
+            read = getattr(field_def.resolve, "read", None) if field_def is not None else None
+            if read is not None and not field_nodes[0].arguments:
+                plan = _plan(field_def.type)
+                if plan is not None:
+                    completed = self._complete_plainly(plan, read, source, field_def, field_nodes, path)
+                    if completed is not Undefined:
+                        return completed
         return super().execute_field(parent_type, source, field_nodes, path)
+
+    def _complete_plainly(self, plan, read, source, field_def, field_nodes, path):
+        try:
+            value = read(source)
+        except Exception:  # noqa: BLE001 - graphql-core's path runs it again and reports it
+            return Undefined
+        if value is None:
+            return Undefined
+        kind = plan[0]
+        if kind == "leaf":
+            try:
+                serialized = plan[1](value)
+            except Exception:  # noqa: BLE001
+                return Undefined
+            return Undefined if serialized is None else serialized
+        if kind == "object":
+            object_type = plan[1]
+            if not self._is_type_of(object_type, value):
+                return Undefined
+            try:
+                return self.execute_fields(object_type, value, path, self.collect_subfields(object_type, field_nodes))
+            except Exception as raw_error:  # noqa: BLE001 - a non-null child failed: as graphql-core does
+                self.handle_field_error(located_error(raw_error, field_nodes, path.as_list()), field_def.type, path)
+                return None
+        object_type, item_type = plan[1], plan[2]
+        if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+            return Undefined
+        if not all(item is not None and self._is_type_of(object_type, item) for item in value):
+            return Undefined
+        sub_field_nodes = self.collect_subfields(object_type, field_nodes)
+        completed = []
+        try:
+            for index, item in enumerate(value):
+                item_path = path.add_key(index, None)
+                try:
+                    completed.append(self.execute_fields(object_type, item, item_path, sub_field_nodes))
+                except Exception as raw_error:  # noqa: BLE001 - as complete_list_value does
+                    error = located_error(raw_error, field_nodes, item_path.as_list())
+                    self.handle_field_error(error, item_type, item_path)
+                    completed.append(None)
+        except Exception as raw_error:  # noqa: BLE001 - a non-null item failed: the list fails
+            self.handle_field_error(located_error(raw_error, field_nodes, path.as_list()), field_def.type, path)
+            return None
+        return completed
+
+    @staticmethod
+    def _is_type_of(object_type, value) -> bool:
+        if object_type.is_type_of is None:
+            return True
+        try:
+            return bool(object_type.is_type_of(value, None))
+        except Exception:  # noqa: BLE001 - one that needs the resolve info: take graphql-core's path
+            return False
 
 
 def direct_resolver(function: Callable) -> Callable:
@@ -154,7 +227,31 @@ def _attribute_resolver(attname: str) -> Callable:
     def resolve(root: Any, info: Any, **_: Any) -> Any:
         return getattr(root, attname)
 
-    resolve.plain_attribute = attname  # lets PlainFieldExecutionContext skip even this call
+    resolve.read = attrgetter(attname)  # lets PlainFieldExecutionContext skip even this call
+    return resolve
+
+
+def _node_id_resolver(type_name: str, origin: Any, model: Any) -> Callable | None:
+    """`id` of a strawberry-django Node: the GlobalID of the row's pk, as relay.Node._id makes it.
+
+    Relay's own resolver re-derives the id attribute from type annotations on every call."""
+    if getattr(origin.resolve_id, "__func__", None) is not resolve_model_id:
+        return None  # the type resolves its ids itself
+    id_attr = origin.resolve_id_attr()
+    if id_attr == "pk":
+        id_attr = model._meta.pk.attname
+
+    def read(root: Any) -> GlobalID:
+        try:
+            node_id = root.__dict__[id_attr]
+        except KeyError:
+            node_id = getattr(root, id_attr)  # deferred: Django loads it, as django_getattr would
+        return GlobalID(type_name=type_name, node_id=str(node_id))
+
+    def resolve(root: Any, info: Any, **_: Any) -> Any:
+        return read(root)
+
+    resolve.read = read
     return resolve
 
 
@@ -224,10 +321,13 @@ def install_plain_resolvers(schema: Any) -> list[str]:
         model = getattr(django_definition, "model", None)
         graphql_fields = entry.implementation.fields
         for field in definition.fields:
-            resolver = _plain_resolver(field, model)
+            graphql_name = schema.config.name_converter.get_graphql_name(field)
+            if graphql_name == "id" and model is not None and issubclass(definition.origin, Node):
+                resolver = _node_id_resolver(name, definition.origin, model)
+            else:
+                resolver = _plain_resolver(field, model)
             if resolver is None:
                 continue
-            graphql_name = schema.config.name_converter.get_graphql_name(field)
             graphql_fields[graphql_name].resolve = resolver
             installed.append(f"{name}.{graphql_name}")
     return installed
