@@ -249,11 +249,16 @@ def test_directory_reads_use_the_replica_and_writes_never_do(cluster, people):
 
 
 def test_admin_static_files_are_served_by_whitenoise(cluster):
+    # given the admin's login page, which links collectstatic's hashed file names
+    status, page, _headers = cluster["a"].get("/admin/login/")
+    assert status == 200
+    [stylesheet] = set(re.findall(rb"/static/admin/css/base\.[0-9a-f]{12}\.css", page))
     # when
-    status, body, headers = cluster["a"].get("/static/admin/css/base.css")
-    # then
+    status, body, headers = cluster["a"].get(stylesheet.decode())
+    # then served from the app process, cacheable forever
     assert status == 200
     assert headers["Content-Type"].startswith("text/css")
+    assert "immutable" in headers["Cache-Control"]
     assert b"body" in body
 
 
