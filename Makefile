@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint schema install serve load
+.PHONY: run test lint schema install serve load bench bench-http
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -43,3 +43,11 @@ serve: $(STAMP)
 # server like `make serve` unless LOAD_URL points at one. Fails on any error or lost write.
 load: $(STAMP)
 	$(PY) -m ops.loadtest
+
+# Performance (README "Performance"; not part of `make test`). Own SQLite file in the temp
+# directory (or BENCH_DATABASE_URL), never db.sqlite3. BENCH_ARGS passes options through.
+bench: $(STAMP)
+	$(PY) -m bench.worklist $(BENCH_ARGS)
+
+bench-http: $(STAMP)
+	$(PY) -m bench.http $(BENCH_ARGS)
