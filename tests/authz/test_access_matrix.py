@@ -556,30 +556,59 @@ def hidden_and_missing(world, note):
             {"input": {"id": global_id("Annotation", note.pk), "reason": "x"}},
             {"input": {"id": global_id("Annotation", missing), "reason": "x"}},
         ),
+        # A caller of the wrong role is refused before any lookup: existing or not, same answer.
+        "endAssignment (doctor, own assignment)": (
+            world.grey.user,
+            END,
+            {"input": {"id": global_id("Assignment", grey_assignment.pk)}},
+            {"input": {"id": global_id("Assignment", missing)}},
+        ),
+        "assignDoctor (patient)": (
+            world.bob.user,
+            ASSIGN,
+            house_to_bob(world),
+            {"input": {"doctorId": global_id("Doctor", missing), "patientId": global_id("Patient", missing)}},
+        ),
+        "addAnnotation (patient)": (
+            world.bob.user,
+            ADD,
+            {"input": {"recordId": record_gid(world.alice), "body": "x"}},
+            {"input": {"recordId": global_id("HealthRecord", missing), "body": "x"}},
+        ),
+        "retractAnnotation (staff)": (
+            world.coordinator,
+            RETRACT,
+            {"input": {"id": global_id("Annotation", note.pk), "reason": "x"}},
+            {"input": {"id": global_id("Annotation", missing), "reason": "x"}},
+        ),
     }
 
 
-CASES = (
-    "node HealthRecord",
-    "node HealthRecord (staff)",
-    "node Annotation",
-    "node Patient",
-    "node Assignment",
-    "node User",
-    "addAnnotation",
-    "retractAnnotation",
-)
+CASES = {
+    "node HealthRecord": "NOT_FOUND",
+    "node HealthRecord (staff)": "NOT_FOUND",
+    "node Annotation": "NOT_FOUND",
+    "node Patient": "NOT_FOUND",
+    "node Assignment": "NOT_FOUND",
+    "node User": "NOT_FOUND",
+    "addAnnotation": "NOT_FOUND",
+    "retractAnnotation": "NOT_FOUND",
+    "endAssignment (doctor, own assignment)": "FORBIDDEN",
+    "assignDoctor (patient)": "FORBIDDEN",
+    "addAnnotation (patient)": "FORBIDDEN",
+    "retractAnnotation (staff)": "FORBIDDEN",
+}
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_a_hidden_object_answers_exactly_like_a_missing_one(gql, world, note, case):
+@pytest.mark.parametrize(("case", "code"), CASES.items())
+def test_a_hidden_object_answers_exactly_like_a_missing_one(gql, world, note, case, code):
     # given an object the caller may not see, and an id that names nothing
     user, query, hidden, missing = hidden_and_missing(world, note)[case]
     # when
     hidden_result = gql.execute(query, hidden, user=user)
     missing_result = gql.execute(query, missing, user=user)
-    # then both answer NOT_FOUND, byte for byte the same
-    assert hidden_result.codes == ["NOT_FOUND"]
+    # then both answer the same code, byte for byte the same
+    assert hidden_result.codes == [code]
     assert strip_volatile(hidden_result) == strip_volatile(missing_result)
 
 
