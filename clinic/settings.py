@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ops.middleware.HealthCheckMiddleware",  # first: probes come by IP, over HTTP, unauthenticated
+    "ops.middleware.ClientAddressMiddleware",  # the client's IP behind TRUSTED_PROXY_HOPS proxies
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's static files, in production too
     "audit.middleware.RequestOriginMiddleware",
@@ -235,6 +236,10 @@ AUDIT_READS = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies (load balancer, CDN) append to X-Forwarded-For in front of the app: the
+# client's address for the audit trail and the lockout is the one that many from the right.
+# 0 (default): X-Forwarded-For is ignored and REMOTE_ADDR is the peer's address.
+TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

@@ -1,10 +1,12 @@
 """Process-level middleware: health probes and the one structured log line per request."""
 
+import ipaddress
 import json
 import logging
 import time
 from contextlib import ExitStack
 
+from django.conf import settings
 from django.db import connections
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.utils.functional import SimpleLazyObject, empty
@@ -42,6 +44,32 @@ class HealthCheckMiddleware:
         response["Cache-Control"] = "no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class ClientAddressMiddleware:
+    """Behind TRUSTED_PROXY_HOPS proxies, REMOTE_ADDR becomes the client's address.
+
+    Each proxy appends the address it was reached from to X-Forwarded-For, so with N trusted
+    proxies the client is the N-th address from the right; anything further left was sent by
+    the client itself and proves nothing. The audit trail and the login lockout (keyed by
+    username and IP) both read REMOTE_ADDR: without this, behind a load balancer every client
+    would share its address. Off (0) by default: then X-Forwarded-For is ignored entirely.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        hops = settings.TRUSTED_PROXY_HOPS
+        if hops > 0:
+            forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+            forwarded = [part for part in forwarded if part]
+            if len(forwarded) >= hops:
+                try:
+                    request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(forwarded[-hops]))
+                except ValueError:
+                    pass  # a malformed entry: keep the proxy's own address
+        return self.get_response(request)
 
 
 class _QueryCounter:
