@@ -67,7 +67,7 @@ def too_complex(error: GraphQLError) -> GraphQLError:
 
 
 class DepthAndAliasRule(ValidationRule):
-    """Depth at most MAX_DEPTH and at most MAX_ALIASES aliases per operation.
+    """Depth at most MAX_DEPTH per operation, at most MAX_ALIASES aliases in the document.
 
     Counted as Strawberry's QueryDepthLimiter and MaxAliasesLimiter count (graphql-depth-limit:
     root fields are level 0, leaves and `__` fields add nothing; an alias in a fragment counts

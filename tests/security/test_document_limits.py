@@ -300,3 +300,16 @@ def test_aliases_count_once_per_spread_through_any_fan_out(gql, db, django_asser
     # then: 1 + 2 + 4 + ... + 2**39 of them (and `a` repeated through the spreads, too)
     assert set(result.codes) == {"QUERY_TOO_COMPLEX"}
     assert f"{2**40 - 1} aliases found. Allowed: {MAX_ALIASES}" in [error["message"] for error in result.errors]
+
+
+def test_nesting_past_the_parsers_limit_is_too_complex(gql, db, django_assert_num_queries):
+    # given: 250 nested selection sets in 750 tokens (graphql-core stops parsing at 200)
+    query = "{ " + "me { " * 250 + "id" + " }" * 251
+
+    # when
+    with django_assert_num_queries(0):
+        result = gql.execute(query)
+
+    # then
+    assert result.codes == ["QUERY_TOO_COMPLEX"]
+    assert "nested too deeply" in result.errors[0]["message"]
