@@ -680,3 +680,68 @@ def test_doctors_directory(gql, world, column, outcome):
         names = sorted(edge["node"]["fullName"] for edge in result.data["doctors"]["edges"])
         assert names == sorted(d.full_name for d in (world.grey, world.house, world.former))
         assert result.data["doctors"]["totalCount"] == 3
+
+
+# --- every other path to PHI ------------------------------------------------------------
+
+PATIENT_PATH = """
+query ($id: ID!) { node(id: $id) { ... on Patient { fullName
+  healthRecord { allergies annotations { edges { node { body } } } } } } }
+"""
+USER_PATH = """
+query ($id: ID!) { node(id: $id) { ... on User { username
+  patient { healthRecord { allergies annotations { edges { node { body } } } } } } } }
+"""
+PHI = {"allergies": "Penicillin", "annotations": {"edges": [{"node": {"body": "Penicillin rash in 2019."}}]}}
+
+
+@matrix(
+    {
+        "anonymous": "UNAUTHENTICATED",
+        "own_patient": "PHI",
+        "other_patient": "NOT_FOUND",
+        "assigned_doctor": "PHI",
+        "unassigned_doctor": "NOT_FOUND",
+        "former_doctor": "NOT_FOUND",
+        "staff": "DEMOGRAPHICS",
+    }
+)
+def test_phi_through_a_patient_node(gql, world, note, column, outcome):
+    # given
+    HealthRecord.objects.filter(patient=world.alice).update(allergies="Penicillin")
+    # when
+    result = run(gql, world, column, PATIENT_PATH, {"id": global_id("Patient", world.alice.pk)})
+    # then
+    if outcome in ("PHI", "DEMOGRAPHICS"):
+        assert result.errors == []
+        record = PHI if outcome == "PHI" else None
+        assert result.data == {"node": {"fullName": world.alice.full_name, "healthRecord": record}}
+    else:
+        assert result.codes == [outcome]
+        assert result.data == {"node": None}
+
+
+@matrix(
+    {
+        "anonymous": "UNAUTHENTICATED",
+        "own_patient": "PHI",
+        "other_patient": "NOT_FOUND",
+        "assigned_doctor": "NOT_FOUND",  # users are visible to themselves and staff only
+        "unassigned_doctor": "NOT_FOUND",
+        "former_doctor": "NOT_FOUND",
+        "staff": "DEMOGRAPHICS",
+    }
+)
+def test_phi_through_a_user_node(gql, world, note, column, outcome):
+    # given
+    HealthRecord.objects.filter(patient=world.alice).update(allergies="Penicillin")
+    # when
+    result = run(gql, world, column, USER_PATH, {"id": global_id("User", world.alice.user.pk)})
+    # then
+    if outcome in ("PHI", "DEMOGRAPHICS"):
+        assert result.errors == []
+        record = PHI if outcome == "PHI" else None
+        assert result.data == {"node": {"username": "alice", "patient": {"healthRecord": record}}}
+    else:
+        assert result.codes == [outcome]
+        assert result.data == {"node": None}
