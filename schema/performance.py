@@ -149,13 +149,11 @@ class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_field(self, parent_type, source, field_nodes, path):
         if self.plain_fields_allowed:
             field_def = get_field_def(self.schema, parent_type, field_nodes[0])
-            read = getattr(field_def.resolve, "read", None) if field_def is not None else None
-            if read is not None and not field_nodes[0].arguments:
-                plan = _plan(field_def.type)
-                if plan is not None:
-                    completed = self._complete_plainly(plan, read, source, field_def, field_nodes, path)
-                    if completed is not Undefined:
-                        return completed
+            plan = getattr(field_def.resolve, "plan", None) if field_def is not None else None
+            if plan is not None and not field_nodes[0].arguments:
+                completed = self._complete_plainly(plan, field_def.resolve.read, source, field_def, field_nodes, path)
+                if completed is not Undefined:
+                    return completed
         return super().execute_field(parent_type, source, field_nodes, path)
 
     def _complete_plainly(self, plan, read, source, field_def, field_nodes, path):
@@ -328,6 +326,9 @@ def install_plain_resolvers(schema: Any) -> list[str]:
                 resolver = _plain_resolver(field, model)
             if resolver is None:
                 continue
-            graphql_fields[graphql_name].resolve = resolver
+            graphql_field = graphql_fields[graphql_name]
+            graphql_field.resolve = resolver
+            if hasattr(resolver, "read"):
+                resolver.plan = _plan(graphql_field.type)  # None: graphql-core completes it
             installed.append(f"{name}.{graphql_name}")
     return installed
