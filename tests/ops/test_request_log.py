@@ -1,34 +1,22 @@
 """One structured JSON line per request, and never a token, password or PHI in the logs."""
 
-import json
-import logging
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ops.logs import JsonFormatter
 from tests.conftest import global_id
 from tests.factories import PASSWORD
 
 
 @pytest.fixture
-def request_lines(caplog):
-    """The request log lines of the test, as the production formatter writes them."""
-    caplog.set_level(logging.INFO)
-    formatter = JsonFormatter()
-
-    def lines() -> list[dict]:
-        return [json.loads(formatter.format(r)) for r in caplog.records if r.name == "clinic.request"]
-
-    return lines
+def request_lines(json_log):
+    """The request log lines of the test, as production writes them."""
+    return lambda: json_log.lines("clinic.request")
 
 
 @pytest.fixture
-def all_log_text(caplog):
-    caplog.set_level(logging.DEBUG)
-    formatter = JsonFormatter()
-    return lambda: "\n".join(formatter.format(record) for record in caplog.records)
+def all_log_text(json_log):
+    return json_log.text
 
 
 def test_a_query_is_logged_with_request_id_user_operation_duration_and_query_count(gql, world, request_lines):
