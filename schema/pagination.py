@@ -7,6 +7,7 @@ import strawberry_django
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from strawberry import relay
+from strawberry.relay.types import PREFIX as CURSOR_PREFIX
 from strawberry.types import Info
 from strawberry_django.fields.field import StrawberryDjangoConnectionExtension
 
@@ -26,10 +27,25 @@ class ForwardConnectionExtension(StrawberryDjangoConnectionExtension):
             raise ValidationError({"first": [f"Must be between 0 and {MAX_PAGE_SIZE}."]})
         if after is not None:
             try:
-                relay.from_base64(after)
+                cursor_offset(after)
             except Exception as error:  # noqa: BLE001 - any undecodable cursor is bad input
                 raise ValidationError({"after": ["Not a valid cursor."]}) from error
         return super().resolve(next_, source, info, after=after, first=first, **kwargs)
+
+
+# Far beyond any list here, far below the 64-bit OFFSET a database accepts.
+MAX_CURSOR_OFFSET = 2**31
+
+
+def cursor_offset(cursor: str) -> int:
+    """The offset in a connection cursor (`arrayconnection:<n>`); ValueError for anything else.
+
+    Strawberry would turn a negative, non-numeric or huge offset into a server error.
+    """
+    prefix, offset = relay.from_base64(cursor)
+    if prefix != CURSOR_PREFIX or not (offset.isascii() and offset.isdigit()) or int(offset) > MAX_CURSOR_OFFSET:
+        raise ValueError("not a cursor of this API")
+    return int(offset)
 
 
 def connection(*args: Any, **kwargs: Any) -> Any:

@@ -1,8 +1,11 @@
 """patients: scoped in SQL to the caller, searchable, paginated forward with a capped `first`."""
 
+import base64
+
 import pytest
 
 from tests import factories
+from tests.conftest import global_id
 
 PATIENTS = """
 query ($search: String, $first: Int, $after: String) {
@@ -59,3 +62,44 @@ def test_bad_pagination_arguments_are_bad_user_input(gql, world, variables, fiel
     assert result.codes == ["BAD_USER_INPUT"]
     assert list(result.errors[0]["extensions"]["fields"]) == [field]
     assert result.data is None
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "arrayconnection:-5",
+        "arrayconnection:abc",
+        "arrayconnection:",
+        "arrayconnection:1.5",
+        "arrayconnection:99999999999999999999",
+        "foo:1",
+        "arrayconnection",
+    ],
+)
+def test_a_forged_cursor_is_bad_user_input_on_every_connection(gql, world, cursor):
+    # given a cursor this API never hands out
+    after = base64.b64encode(cursor.encode()).decode()
+    record_annotations = """
+    query ($id: ID!, $after: String) { node(id: $id) { ... on HealthRecord {
+      annotations(first: 2, after: $after) { edges { node { body } } } } } }
+    """
+    # when
+    patients = gql.execute(PATIENTS, {"first": 2, "after": after}, user=world.coordinator)
+    annotations = gql.execute(
+        record_annotations,
+        {"id": global_id("HealthRecord", world.alice.health_record.pk), "after": after},
+        user=world.alice.user,
+    )
+    # then
+    for result in (patients, annotations):
+        assert result.codes == ["BAD_USER_INPUT"]
+        assert result.errors[0]["extensions"]["fields"] == {"after": ["Not a valid cursor."]}
+
+
+def test_a_cursor_past_the_end_is_an_empty_page(gql, world):
+    # when
+    after = base64.b64encode(b"arrayconnection:1000").decode()
+    result = gql.execute(PATIENTS, {"first": 2, "after": after}, user=world.coordinator)
+    # then
+    assert result.errors == []
+    assert result.data["patients"]["edges"] == []
