@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from care.models import Assignment
@@ -36,10 +37,20 @@ def patient_get_for(*, user: User, patient_id: uuid.UUID | str) -> Patient:
     return patients_visible_to(user=user).get(pk=patient_id)
 
 
+# A person's names and an MRN fit easily; thousands of terms would build a query SQLite refuses
+# ("Expression tree is too large") and PostgreSQL plans slowly.
+SEARCH_MAX_LENGTH = 200
+SEARCH_MAX_TERMS = 10
+
+
 def patients_search(*, user: User, search: str | None = None) -> QuerySet[Patient]:
     patients = patients_visible_to(user=user)
     if search:
-        terms = search.split()
+        terms = list(dict.fromkeys(search.split()))
+        if len(search) > SEARCH_MAX_LENGTH or len(terms) > SEARCH_MAX_TERMS:
+            raise ValidationError(
+                {"search": [f"At most {SEARCH_MAX_TERMS} words and {SEARCH_MAX_LENGTH} characters."]}
+            )
         for term in terms:
             patients = patients.filter(
                 Q(user__first_name__icontains=term)

@@ -103,3 +103,22 @@ def test_a_cursor_past_the_end_is_an_empty_page(gql, world):
     # then
     assert result.errors == []
     assert result.data["patients"]["edges"] == []
+
+
+@pytest.mark.parametrize("search", ["a " * 2000, "x" * 201, " ".join(f"w{n}" for n in range(11))])
+def test_an_oversized_search_is_bad_user_input(gql, world, search):
+    # when
+    result = gql.execute(PATIENTS, {"search": search}, user=world.coordinator)
+    # then
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert list(result.errors[0]["extensions"]["fields"]) == ["search"]
+    assert result.data is None
+
+
+def test_repeated_search_words_count_once(gql, world):
+    # when alice's last name comes twelve times (one distinct word)
+    words = [world.alice.user.last_name] * 12
+    result = gql.execute(PATIENTS, {"search": " ".join(words)}, user=world.coordinator)
+    # then
+    assert result.errors == []
+    assert names(result) == [world.alice.full_name]
