@@ -14,7 +14,9 @@ the introspection policy (`__schema`/`__type` for signed-in callers only, unless
 GRAPHQL_PUBLIC_INTROSPECTION), and only then the specified rules.
 """
 
-from collections import Counter
+import json
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -272,6 +274,33 @@ def introspection_errors(schema: Any, document: DocumentNode) -> list[GraphQLErr
     ]
 
 
+# Documents known to be within the limits, by query text and variables: limit_errors is a pure
+# function of them (the document is parsed from the text), so a client's repeated queries are
+# checked once per process (issue 7: this pass was a third of Strawberry's cost of `me { id }`).
+# Bounded, oldest dropped first; only passes are kept, so every refusal is computed afresh.
+WITHIN_LIMITS_CACHE_SIZE = 256
+WITHIN_LIMITS_MAX_VARIABLES_CHARS = 1024
+_within_limits: OrderedDict[tuple[str, str], None] = OrderedDict()
+_within_limits_lock = threading.Lock()
+
+
+def _within_limits_key(query: str | None, variables: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    if not query:
+        return None
+    try:
+        frozen = json.dumps(variables or {}, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+    return (query, frozen) if len(frozen) <= WITHIN_LIMITS_MAX_VARIABLES_CHARS else None
+
+
+def _remember_within_limits(key: tuple[str, str]) -> None:
+    with _within_limits_lock:
+        _within_limits[key] = None
+        while len(_within_limits) > WITHIN_LIMITS_CACHE_SIZE:
+            _within_limits.popitem(last=False)
+
+
 class DocumentLimits(SchemaExtension):
     """Refuses documents over the limits before graphql-core's validation and execution."""
 
@@ -291,7 +320,13 @@ class DocumentLimits(SchemaExtension):
         context = self.execution_context
         if context.graphql_document is not None and context.pre_execution_errors is None:
             graphql_schema = context.schema._schema
-            errors = limit_errors(graphql_schema, context.graphql_document, context.variables)
+            key = _within_limits_key(context.query, context.variables)
+            if key is not None and key in _within_limits:
+                errors = []
+            else:
+                errors = limit_errors(graphql_schema, context.graphql_document, context.variables)
+                if not errors and key is not None:
+                    _remember_within_limits(key)
             request = getattr(context.context, "request", None)
             if not errors and not introspection_allowed(request):
                 errors = introspection_errors(graphql_schema, context.graphql_document)
