@@ -40,7 +40,7 @@ def assignment_create(*, actor: User, doctor: Doctor, patient: Patient) -> Assig
             assignment = Assignment.objects.create(doctor=doctor, patient=patient, assigned_by=actor)
     except IntegrityError as error:
         raise Conflict("This doctor is already assigned to this patient.") from error
-    record = HealthRecord.objects.get(patient=patient)
+    record = HealthRecord.objects.select_for_update().get(patient=patient)  # see annotation_add
     for permission in DOCTOR_RECORD_PERMISSIONS:
         assign_perm(permission.full_name, doctor.user, record)
     notifications_enqueue_assignment_created(assignment=assignment)
@@ -62,7 +62,7 @@ def assignment_end(*, actor: User, assignment: Assignment) -> Assignment:
     assignment.ended_at = timezone.now()
     assignment.ended_by = actor
     assignment.save(update_fields=["ended_at", "ended_by"])
-    record = HealthRecord.objects.get(patient=assignment.patient)
+    record = HealthRecord.objects.select_for_update().get(patient=assignment.patient)  # see annotation_add
     for permission in DOCTOR_RECORD_PERMISSIONS:
         remove_perm(permission.full_name, assignment.doctor.user, record)
     notifications_enqueue_assignment_ended(assignment=assignment)

@@ -101,6 +101,9 @@ def annotation_add(*, actor: User, record: HealthRecord, body: str) -> Annotatio
     doctor = Doctor.objects.filter(user=actor).first()
     if doctor is None:
         raise PermissionDenied("Only doctors can annotate health records.")
+    # The record's row lock orders this against assignment_end, which takes it too: once we hold
+    # it, an unassignment is either committed (and seen below) or waits for this note.
+    record = HealthRecord.objects.select_for_update(of=("self",)).select_related("patient").get(pk=record.pk)
     if not user_holds_record_permission(user=actor, record=record, permission=RecordPermission.ANNOTATE):
         raise HealthRecord.DoesNotExist("No such health record.")
     _require_text("body", body)
@@ -127,8 +130,9 @@ def annotation_retract(*, actor: User, annotation: Annotation, reason: str) -> A
     try:
         annotation.full_clean(exclude=["record", "author", "body"])
     except ValidationError as error:
+        renamed = {"retraction_reason": "reason"}
         raise ValidationError(
-            {"reason" if name == "retraction_reason" else name: messages for name, messages in error.message_dict.items()}
+            {renamed.get(name, name): messages for name, messages in error.message_dict.items()}
         ) from error
     annotation.save(update_fields=["retracted_at", "retraction_reason"])
     audit_event_record(
