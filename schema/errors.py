@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from graphql import GraphQLError
+from graphql import ArgumentNode, GraphQLError, ObjectFieldNode, Visitor, parse, visit
 
 from users.errors import Conflict, NotAuthenticated, RateLimited, TokenError
 
@@ -85,6 +85,25 @@ def named_field(message: str) -> str | None:
     return match["field"] if match else None
 
 
+def literal_field(error: GraphQLError) -> str | None:
+    """The argument or input field whose literal value a validation error points at, if any."""
+    if not error.nodes or error.nodes[0].loc is None or error.source is None:
+        return None
+    start = error.nodes[0].loc.start
+    found: list[str] = []
+
+    class Finder(Visitor):
+        def enter(self, node, *args):
+            if isinstance(node, ArgumentNode | ObjectFieldNode) and node.value.loc and node.value.loc.start == start:
+                found.append(node.name.value)
+
+    try:
+        visit(parse(error.source), Finder())
+    except GraphQLError:
+        return None
+    return found[-1] if found else None
+
+
 def variable_error(error: GraphQLError) -> tuple[str, dict[str, list[str]]]:
     """A variable that failed coercion, named by its input field, without echoing the value.
 
@@ -109,7 +128,7 @@ def format_error(error: GraphQLError, *, request_id: str = "") -> dict[str, Any]
     original = error.original_error
     if original is None:
         # Syntax and validation errors come from graphql-core and name only the document.
-        field = named_field(error.message)
+        field = named_field(error.message) or literal_field(error)
         fields = {field: [error.message]} if field else {}
         code, message, extra = ErrorCode.BAD_USER_INPUT, error.message, {"fields": fields}
         if (error.extensions or {}).get("code") in ErrorCode.__members__:

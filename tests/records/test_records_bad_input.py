@@ -191,3 +191,23 @@ def test_retracting_twice_is_a_conflict(gql, world, note):
     assert snapshot() == before
     note.refresh_from_db()
     assert note.retraction_reason == "Wrong chart."
+
+
+@pytest.mark.parametrize(
+    ("literal", "field"),
+    [
+        ("{bloodType: Z_PLUS}", "bloodType"),
+        ('{heightCm: "tall"}', "heightCm"),
+        ("{allergies: 12}", "allergies"),
+        ('{favouriteColour: "blue"}', "favouriteColour"),
+    ],
+)
+def test_bad_literals_name_the_field_too(gql, world, literal, field):
+    # given the input written into the document instead of variables
+    before = snapshot()
+    # when
+    result = gql.execute(f"mutation {{ updateHealthRecord(input: {literal}) {{ id }} }}", user=world.alice.user)
+    # then
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert list(result.errors[0]["extensions"]["fields"]) == [field]
+    assert snapshot() == before
