@@ -153,7 +153,8 @@ def fuzz(url: str, role: str, token: str, args, env: dict[str, str], workdir: Pa
     command += ["--header", f"Authorization: Bearer {token}"]
     command += ["--include-name-regex" if session_ending else "--exclude-name-regex", SESSION_ENDING]
     print(f"== schemathesis as {role}{' (operations that end the session)' if session_ending else ''}", flush=True)
-    return subprocess.run(command, env={**env, "SCHEMATHESIS_HOOKS": "tests.security.fuzz_checks"}, cwd=ROOT,
+    # In the work directory: schemathesis keeps a `.schemathesis/` cache where it runs.
+    return subprocess.run(command, env={**env, "SCHEMATHESIS_HOOKS": "tests.security.fuzz_checks"}, cwd=workdir,
                           check=False).returncode
 
 
