@@ -1,0 +1,102 @@
+"""The plain-field short cut answers exactly like graphql-core's own path, errors included.
+
+A small schema is executed twice: as Strawberry builds it, and with schema/performance.py's
+bare resolvers and PlainFieldExecutionContext. Data and errors (message and path) must match,
+for the cases the short cut hands back to graphql-core: nulls in non-null positions, readers
+that raise, scalars that refuse a value, lists with a null item.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+import strawberry
+
+from schema.performance import PlainFieldExecutionContext, install_plain_resolvers
+
+
+@strawberry.type
+class Leaf:
+    name: str
+    note: str | None = None
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.name.upper()
+
+
+@strawberry.type
+class Branch:
+    title: str
+    leaf: Leaf
+    maybe_leaf: Leaf | None
+    leaves: list[Leaf]
+    count: int
+
+
+class Broken:
+    """Reads like a Leaf, but `name` raises."""
+
+    note = None
+
+    @property
+    def name(self) -> str:
+        raise ValueError("cannot read name")
+
+
+def branches() -> list:
+    return [
+        Branch(title="ok", leaf=Leaf(name="a"), maybe_leaf=None, leaves=[Leaf(name="b"), Leaf(name="c")], count=2),
+        Branch(title=None, leaf=Leaf(name="d"), maybe_leaf=Leaf(name="e"), leaves=[], count=0),  # null title
+        Branch(title="x", leaf=Broken(), maybe_leaf=Broken(), leaves=[Leaf(name="f")], count=1),  # raising name
+        Branch(title="y", leaf=Leaf(name="g"), maybe_leaf=None, leaves=[Leaf(name="h"), None], count=1),  # null item
+        Branch(title="z", leaf=Leaf(name="i"), maybe_leaf=None, leaves=[], count="not a number"),  # bad scalar
+    ]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def branches(self) -> list[Branch | None]:
+        return self.data  # `self` is the root value: the branches of the case at hand
+
+
+QUERY = "{ branches { title count leaf { name note shout } maybeLeaf { name } leaves { name note } } }"
+
+
+def build(*, plain: bool) -> strawberry.Schema:
+    schema = strawberry.Schema(query=Query, execution_context_class=PlainFieldExecutionContext if plain else None)
+    if plain:
+        install_plain_resolvers(schema)
+    return schema
+
+
+def outcome(schema: strawberry.Schema, data: list) -> tuple:
+    result = schema.execute_sync(QUERY, root_value=SimpleNamespace(data=data))
+    return result.data, sorted((error.message, tuple(error.path)) for error in result.errors or ())
+
+
+def test_the_short_cut_is_really_taken():
+    # given the schema with bare resolvers
+    installed = install_plain_resolvers(build(plain=False))
+    # then the plain fields have them, the resolver field does not
+    assert {"Branch.title", "Branch.leaf", "Branch.leaves", "Leaf.name"} <= set(installed)
+    assert "Leaf.shout" not in installed
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_plain_fields_answer_like_graphql_core(index):
+    # given one branch of data at a time (each exercises one way back to graphql-core)
+    data = [branches()[index]]
+    # when the query runs with and without the short cut
+    expected, fast = outcome(build(plain=False), data), outcome(build(plain=True), data)
+    # then data and errors are the same
+    assert fast == expected
+    if index:
+        assert expected[1] != []  # every case but the first produces an error to compare
+
+
+def test_all_cases_at_once_answer_like_graphql_core():
+    # given every case in one list (errors in one item must not disturb the others)
+    data = branches()
+    # when / then
+    assert outcome(build(plain=True), data) == outcome(build(plain=False), data)
