@@ -83,3 +83,29 @@ def test_adding_a_doctor_profile_to_a_patient_in_the_admin_is_refused(superuser_
     assert response.status_code == 200
     assert "cannot become a doctor" in response.content.decode()
     assert not Doctor.objects.filter(license_number="LIC-ADMIN").exists()
+
+
+PASSWORDS = {"password1": "a-long-pass-2026!", "password2": "a-long-pass-2026!", "usable_password": "true"}
+
+
+def test_a_superuser_adds_a_user_with_an_email_in_the_admin(superuser_client, world):
+    # when
+    response = superuser_client.post(
+        reverse("admin:users_user_add"),
+        {"username": "newclerk", "email": "newclerk@clinic.example", **PASSWORDS},
+    )
+    # then
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user = User.objects.get(username="newclerk")
+    assert (user.email, user.check_password("a-long-pass-2026!")) == ("newclerk@clinic.example", True)
+
+
+def test_the_admin_refuses_a_duplicate_email(superuser_client, world):
+    # when
+    response = superuser_client.post(
+        reverse("admin:users_user_add"),
+        {"username": "copycat", "email": world.alice.user.email, **PASSWORDS},
+    )
+    # then
+    assert response.status_code == 200
+    assert not User.objects.filter(username="copycat").exists()
