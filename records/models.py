@@ -31,7 +31,8 @@ class HealthRecord(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.OneToOneField("users.Patient", on_delete=models.PROTECT, related_name="health_record")
-    blood_type = models.CharField(max_length=3, choices=BloodType.choices, null=True, blank=True)
+    # NULL, not "", means "not known": the GraphQL enum is nullable and "" is no blood type.
+    blood_type = models.CharField(max_length=3, choices=BloodType.choices, null=True, blank=True)  # noqa: DJ001
     allergies = models.TextField(blank=True, validators=[MaxLengthValidator(RECORD_TEXT_MAX_LENGTH)])
     medications = models.TextField(blank=True, validators=[MaxLengthValidator(RECORD_TEXT_MAX_LENGTH)])
     conditions = models.TextField(blank=True, validators=[MaxLengthValidator(RECORD_TEXT_MAX_LENGTH)])

@@ -15,7 +15,10 @@ PASSWORD = "correct-horse-battery-staple"
 _sequence = itertools.count(1)
 
 
-def make_staff(*, username: str | None = None, permissions: tuple[str, ...] = ("add_assignment", "change_assignment")) -> User:
+ASSIGNMENT_PERMISSIONS = ("add_assignment", "change_assignment")
+
+
+def make_staff(*, username: str | None = None, permissions: tuple[str, ...] = ASSIGNMENT_PERMISSIONS) -> User:
     n = next(_sequence)
     username = username or f"staff{n}"
     user = user_create(

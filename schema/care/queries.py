@@ -22,7 +22,9 @@ class CareQuery:
     def patients(
         self,
         info: Info,
-        search: Annotated[str | None, strawberry.argument(description="Words to match in names or an exact MRN.")] = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Words to match in names or an exact MRN.")
+        ] = None,
     ) -> Iterable[PatientType]:
         return patients_search(user=current_user(info), search=search)
 
@@ -42,6 +44,8 @@ class CareQuery:
     def assignments(
         self,
         info: Info,
-        active: Annotated[bool | None, strawberry.argument(description="Only active (true) or ended (false) ones.")] = None,
+        active: Annotated[
+            bool | None, strawberry.argument(description="Only active (true) or ended (false) ones.")
+        ] = None,
     ) -> Iterable[AssignmentType]:
         return assignments_visible_to(user=current_user(info), active=active)

@@ -15,7 +15,9 @@ def test_every_root_field_declares_a_permission_check():
     unguarded = [
         f"{type_name}.{field.name}"
         for type_name, field in root_fields()
-        if not any(isinstance(extension, PermissionExtension) and extension.permissions for extension in field.extensions)
+        if not any(
+            isinstance(extension, PermissionExtension) and extension.permissions for extension in field.extensions
+        )
     ]
     # then none of them lacks a permission extension
     assert unguarded == []
@@ -24,4 +26,5 @@ def test_every_root_field_declares_a_permission_check():
 def test_the_walk_sees_every_root_field():
     # a walk that saw nothing could not fail: make sure it saw the contract's fields
     names = {field.name for _, field in root_fields()}
-    assert {"node", "me", "my_health_record", "patients", "doctors", "assignments", "token_auth", "add_annotation"} <= names
+    contract = {"node", "me", "my_health_record", "patients", "doctors", "assignments", "token_auth", "add_annotation"}
+    assert contract <= names
