@@ -7,7 +7,8 @@ from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from records.models import Annotation, BloodType, HealthRecord
-from records.selectors import record_visible_expression
+from records.permissions import RecordPermission
+from records.selectors import record_permission_rows
 from schema.audit.types import HealthRecordRevisionType
 from schema.pagination import connection
 from schema.users.types import DoctorType
@@ -17,6 +18,11 @@ BloodTypeEnum = strawberry.enum(BloodType, name="BloodType", description="ABO/Rh
 
 def _user(info: Info):
     return info.context.request.user
+
+
+def _visible_record_ids(info: Info):
+    """The ids of the records the caller may read, as a subquery (the guardian rows)."""
+    return record_permission_rows(user=_user(info), permission=RecordPermission.VIEW).values("content_object_id")
 
 
 @strawberry_django.type(Annotation, name="Annotation", description="A doctor's note on a health record. Append-only.")
@@ -32,9 +38,11 @@ class AnnotationType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
-        # Applied wherever annotations are loaded, including the optimizer's prefetches. The same
-        # guardian rows as annotations_visible_to, as one EXISTS: cheaper to build and to plan.
-        return queryset.filter(record_visible_expression(user=_user(info), record_ref="record_id"))
+        # Applied wherever annotations are loaded, including the optimizer's prefetches: the filter
+        # of annotations_visible_to, one IN over the caller's guardian rows. (Not `pk IN (that
+        # queryset)`, a second nesting; not a correlated EXISTS, 6x slower on SQLite at 1,000
+        # records: bench.worklist.)
+        return queryset.filter(record_id__in=_visible_record_ids(info))
 
 
 @strawberry_django.type(HealthRecord, name="HealthRecord", description="A patient's health record (PHI).")
@@ -66,4 +74,4 @@ class HealthRecordType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
-        return queryset.filter(record_visible_expression(user=_user(info)))
+        return queryset.filter(pk__in=_visible_record_ids(info))  # records_visible_to's filter
