@@ -44,10 +44,18 @@ class _LiteralFinder(Visitor):
             self.fields.append(named[-1].name.value if named else "query")
 
 
-def fields_with_null_characters(document: DocumentNode | None, variables: Mapping | None) -> list[str]:
+def _text_may_hold_null(query: str | None) -> bool:
+    # A literal's NUL is in the text raw or escaped (\u0000; graphql-core 3.2 has no other form):
+    # without either, the document walk cannot find one (issue 7: the walk ran on every request).
+    return query is None or NUL in query or "\\u0000" in query
+
+
+def fields_with_null_characters(
+    document: DocumentNode | None, variables: Mapping | None, query: str | None = None
+) -> list[str]:
     """The input fields (GraphQL names) whose strings hold a NUL, in variables or literals."""
     fields = list(_fields_in_variables(variables or {}, "variables"))
-    if document is not None:
+    if document is not None and _text_may_hold_null(query):
         finder = _LiteralFinder()
         visit(document, finder)
         fields.extend(finder.fields)
@@ -60,7 +68,7 @@ class RejectNullCharacters(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if not context.pre_execution_errors:
-            fields = fields_with_null_characters(context.graphql_document, context.variables)
+            fields = fields_with_null_characters(context.graphql_document, context.variables, context.query)
             if fields:
                 error = ValidationError({field: [MESSAGE] for field in fields})
                 context.pre_execution_errors = [GraphQLError("Invalid input.", original_error=error)]
