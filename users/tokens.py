@@ -1,13 +1,16 @@
 """Access-token authentication over django-graphql-jwt's decoding and user lookup."""
 
+import uuid
+
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef
 from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
 from graphql_jwt.settings import jwt_settings
-from graphql_jwt.utils import get_payload, get_user_by_payload
+from graphql_jwt.utils import get_payload
 
 from users.errors import TokenError
-from users.models import User
-from users.sessions import SESSION_VERSION_CLAIM
+from users.models import SessionFamily, User
+from users.sessions import SESSION_ID_CLAIM, SESSION_VERSION_CLAIM
 
 BEARER_PREFIXES = ("bearer", "jwt")
 
@@ -29,25 +32,36 @@ def user_and_payload_from_access_token(token: str) -> tuple[User, dict]:
     """The active user an access token names and its claims, or TokenError with the reason.
 
     One query: the user row (with its profiles) carries the session version the token must match,
-    so logout everywhere, a password change or deactivation end the token at once for free.
+    and whether the token's session (its `sid`) is still live, so logout everywhere, a password
+    change, deactivation, logout of that session and refresh-token reuse detection all end the
+    token at once, for free.
     """
     try:
         payload = get_payload(token)
-        user = get_user_by_payload(payload)
     except JSONWebTokenExpired as error:
         raise TokenError("TOKEN_EXPIRED", "The access token has expired.") from error
     except JSONWebTokenError as error:
         raise TokenError("TOKEN_INVALID", "The access token is invalid.") from error
-    if user is None:
+    username = jwt_settings.JWT_PAYLOAD_GET_USERNAME_HANDLER(payload)
+    if not isinstance(username, str) or not username:
+        raise TokenError("TOKEN_INVALID", "The access token is invalid.")
+    users = User.objects.select_related("patient", "doctor").filter(username=username)
+    session_id = payload.get(SESSION_ID_CLAIM)
+    if session_id is not None:
+        try:
+            session_id = uuid.UUID(str(session_id))
+        except ValueError as error:
+            raise TokenError("TOKEN_INVALID", "The access token is invalid.") from error
+        live = SessionFamily.objects.filter(pk=session_id, user=OuterRef("pk"), revoked_at__isnull=True)
+        users = users.annotate(session_live=Exists(live))
+    user = users.first()
+    if user is None or not user.is_active:
         raise TokenError("TOKEN_INVALID", "The access token is invalid.")
     if payload.get(SESSION_VERSION_CLAIM) != user.session_version:
         raise TokenError("TOKEN_REVOKED", "The session has ended. Sign in again.")
+    if session_id is not None and not user.session_live:
+        raise TokenError("TOKEN_REVOKED", "The session has ended. Sign in again.")
     return user, payload
-
-
-def user_from_access_token(token: str) -> User:
-    """The active user an access token names, or TokenError with the reason."""
-    return user_and_payload_from_access_token(token)[0]
 
 
 def authenticate_request(request) -> None:
