@@ -58,6 +58,11 @@ class DoctorAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__last_name", "license_number")
     raw_id_fields = ("user",)
 
+    def get_readonly_fields(self, request, obj=None):
+        # A profile never moves to another user: the record permissions granted to the doctor's
+        # user would stay behind with a user who is no longer a doctor (or is a patient).
+        return ("user",) if obj is not None else ()
+
     def save_model(self, request, obj: Doctor, form, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)

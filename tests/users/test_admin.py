@@ -109,3 +109,19 @@ def test_the_admin_refuses_a_duplicate_email(superuser_client, world):
     # then
     assert response.status_code == 200
     assert not User.objects.filter(username="copycat").exists()
+
+
+def test_a_doctor_profile_cannot_be_moved_to_another_user(superuser_client, world):
+    # given a doctor with record access, and another user
+    url = reverse("admin:users_doctor_change", args=[world.grey.pk])
+    other = User.objects.create_user(username="someone", email="someone@clinic.example", password="x" * 16)
+    # when the change form is posted with another user
+    response = superuser_client.post(
+        url, {"user": other.pk, "specialty": "Surgery", "license_number": world.grey.license_number}
+    )
+    # then the profile stays with its user (only the editable fields change)
+    assert response.status_code == 302
+    world.grey.refresh_from_db()
+    assert world.grey.user.username == "dr.grey"
+    assert world.grey.specialty == "Surgery"
+    assert not Doctor.objects.filter(user=other).exists()
