@@ -7,7 +7,9 @@ from audit.models import Action, AuditEvent, Outcome
 from records.models import HealthRecordRevision
 from schema.errors import camel_case
 from schema.users.types import PatientType, RoleEnum, UserType
-from users.models import User
+from users.models import Role, User
+
+ANOTHER_PATIENT = "Another patient"
 
 AuditActionEnum = strawberry.enum(Action, name="AuditAction", description="What an audit event records.")
 AuditOutcomeEnum = strawberry.enum(Outcome, name="AuditOutcome", description="Whether the attempt was allowed.")
@@ -42,9 +44,16 @@ def _actor_hints(relation: str) -> dict:
 class AccessLogEntryType(relay.Node):
     created_at: strawberry.auto = strawberry_django.field(description="When it happened.")
 
-    @strawberry_django.field(description="Who did it; null when nobody was signed in.", **_actor_hints("actor"))
-    def actor(self, root: AuditEvent) -> AuditActorType | None:
-        return _actor_of(root.actor)
+    @strawberry_django.field(
+        description="Who did it; null when nobody was signed in. Other patients are not named.",
+        **_actor_hints("actor"),
+    )
+    def actor(self, root: AuditEvent, info: Info) -> AuditActorType | None:
+        actor = root.actor
+        if actor is not None and actor.pk != info.context.request.user.pk and actor.role == Role.PATIENT:
+            # Another patient's identity (say, one who tried to open this record) is their PHI.
+            return AuditActorType(full_name=ANOTHER_PATIENT, role=Role.PATIENT)
+        return _actor_of(actor)
 
     @strawberry_django.field(description="What was done.", only=["action"])
     def action(self, root: AuditEvent) -> AuditActionEnum:

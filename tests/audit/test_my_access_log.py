@@ -59,3 +59,25 @@ def test_my_access_log_query_count_is_constant(world, gql, django_assert_num_que
         result = gql.execute(ACCESS_LOG, user=world.alice.user)
     # then all of them came back
     assert len(result.data["myAccessLog"]["edges"]) == AuditEvent.objects.filter(patient=world.alice).count()
+
+
+def test_another_patients_attempt_shows_in_my_log_without_their_name(world, gql):
+    # given bob tries to open alice's record (refused, and audited as DENIED)
+    attempt = gql.execute(
+        "query($id: ID!) { node(id: $id) { ... on HealthRecord { allergies } } }",
+        {"id": global_id("HealthRecord", world.alice.health_record.pk)},
+        user=world.bob.user,
+    )
+    assert attempt.code == "NOT_FOUND"
+    # when alice reads her access log
+    result = gql.execute(ACCESS_LOG, user=world.alice.user)
+    # then the refused attempt is there, but bob (a patient: his identity is his PHI) is not named
+    entries = [edge["node"] for edge in result.data["myAccessLog"]["edges"]]
+    denied = [entry for entry in entries if entry["outcome"] == "DENIED"]
+    assert [entry["actor"] for entry in denied] == [{"fullName": "Another patient", "role": "PATIENT"}]
+    assert world.bob.full_name not in str(result.body)
+    # and her own reads still name her
+    own = gql.execute("{ myHealthRecord { allergies } }", user=world.alice.user)
+    assert own.errors == []
+    latest = gql.execute(ACCESS_LOG, user=world.alice.user).data["myAccessLog"]["edges"][0]["node"]
+    assert latest["actor"] == {"fullName": world.alice.full_name, "role": "PATIENT"}
