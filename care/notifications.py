@@ -41,6 +41,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from care.models import Assignment, Notification, NotificationKind, NotificationStatus
+from care.selectors import is_staff_member
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -280,7 +281,7 @@ def backoff_delay(attempts: int) -> timedelta:
 @transaction.atomic
 def notification_retry(*, actor: User, notification: Notification) -> bool:
     """Give a FAILED row a fresh set of attempts, starting right after commit. False if not FAILED."""
-    if not (actor.is_active and actor.is_staff and actor.has_perm("care.change_notification")):
+    if not (is_staff_member(actor) and actor.has_perm("care.change_notification")):
         raise PermissionDenied("You are not allowed to retry notifications.")
     retried = Notification.objects.filter(pk=notification.pk, status=NotificationStatus.FAILED).update(
         status=NotificationStatus.PENDING,

@@ -78,3 +78,20 @@ def test_retrying_a_row_that_has_not_failed_does_nothing(smtp_up):
     row.refresh_from_db()
     assert (row.status, row.attempts) == (NotificationStatus.SENT, 1)
     assert len(smtp_up.messages_to(doctor.user.email)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_doctor_with_the_staff_flag_cannot_retry(smtp, failed_rows):
+    # given a doctor who somehow has the staff flag and the permission
+    from django.contrib.auth.models import Permission
+
+    doctor = factories.make_doctor().user
+    doctor.is_staff = True
+    doctor.save(update_fields=["is_staff"])
+    doctor.user_permissions.add(Permission.objects.get(content_type__app_label="care", codename="change_notification"))
+    # when they retry a failed row through the service
+    with pytest.raises(PermissionDenied):
+        notification_retry(actor=type(doctor).objects.get(pk=doctor.pk), notification=failed_rows[0])
+    # then it stays failed: running notifications is staff work, never a doctor's
+    failed_rows[0].refresh_from_db()
+    assert failed_rows[0].status == NotificationStatus.FAILED
