@@ -3,19 +3,13 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from strawberry import relay
 from strawberry.types import Info
 
-from care.selectors import assignments_visible_to, doctors_visible_to, is_staff_member, patients_visible_to
+from care.selectors import assignments_visible_to, doctors_visible_to, patients_visible_to
 from records.selectors import annotations_visible_to, records_visible_to
 from schema.audit.reads import audit_denied_node, audit_node_read
 from schema.permissions import IsAuthenticated, current_user, guard
 from schema.users.types import UserType
-from users.models import User
-
-
-def users_visible_to(*, user: User):
-    if is_staff_member(user):
-        return User.objects.all()
-    return User.objects.filter(pk=user.pk)
-
+from users.selectors import users_visible_to
+from users.sessions import sessions_live_for
 
 # Each node type is fetched through the selector that scopes it, so `node` can never
 # show what the lists would not: missing and hidden both answer NOT_FOUND.
@@ -26,6 +20,7 @@ NODE_SELECTORS = {
     "HealthRecord": records_visible_to,
     "Annotation": annotations_visible_to,
     "Assignment": assignments_visible_to,
+    "Session": sessions_live_for,
 }
 
 
@@ -35,14 +30,20 @@ class UsersQuery:
     def me(self, info: Info) -> UserType:
         return current_user(info)
 
-    @strawberry.field(description="Any object by its global ID, if the caller may see it.", extensions=guard(IsAuthenticated()))
+    @strawberry.field(
+        description="Any object by its global ID, if the caller may see it.", extensions=guard(IsAuthenticated())
+    )
     def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         try:
             global_id = relay.GlobalID.from_id(id)
-            selector = NODE_SELECTORS[global_id.type_name]
-            instance = selector(user=current_user(info)).get(pk=global_id.node_id)
-        except KeyError as error:
+        except (ValueError, TypeError) as error:
             raise ValidationError({"id": ["Not a valid ID."]}) from error
+        selector = NODE_SELECTORS.get(global_id.type_name)
+        if selector is None:
+            # Well-formed, of a type `node` does not serve (revisions, audit entries): nothing here.
+            raise ObjectDoesNotExist("Not found.")
+        try:
+            instance = selector(user=current_user(info)).get(pk=global_id.node_id)
         except (ValueError, TypeError, ValidationError) as error:
             raise ValidationError({"id": ["Not a valid ID."]}) from error
         except ObjectDoesNotExist:

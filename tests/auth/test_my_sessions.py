@@ -5,6 +5,7 @@ from datetime import timedelta
 import time_machine
 from django.utils import timezone
 
+from tests import factories
 from tests.auth.conftest import ME, login_ok, refresh
 from tests.conftest import global_id
 
@@ -100,3 +101,18 @@ def test_my_sessions_costs_two_queries_however_many_sessions(gql, member, django
     nodes = [edge["node"] for edge in result.data["mySessions"]["edges"]]
     assert result.data["mySessions"]["totalCount"] == 5
     assert [node["current"] for node in nodes].count(True) == 1
+
+
+def test_node_fetches_ones_own_session_and_hides_anyone_elses(gql, member):
+    # given two users' sessions
+    mine = login_ok(gql, "member")
+    factories.make_patient(username="other")
+    theirs = login_ok(gql, "other")
+    query = "query ($id: ID!) { node(id: $id) { id ... on Session { current } } }"
+    # when each is asked for through node by the member
+    own = gql.execute(query, {"id": global_id("Session", mine["payload"]["sid"])}, token=mine["token"])
+    other = gql.execute(query, {"id": global_id("Session", theirs["payload"]["sid"])}, token=mine["token"])
+    # then the member's own comes back, and the other user's answers like a missing one
+    assert own.data == {"node": {"id": global_id("Session", mine["payload"]["sid"]), "current": True}}
+    assert other.code == "NOT_FOUND"
+    assert other.data == {"node": None}

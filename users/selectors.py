@@ -1,0 +1,14 @@
+"""Reads of users, scoped to what the caller may see."""
+
+from django.db.models import QuerySet
+
+from users.models import Role, User
+
+
+def users_visible_to(*, user: User) -> QuerySet[User]:
+    """Oneself; every user for staff (no patient or doctor profile, the staff flag)."""
+    if not user.is_authenticated or not user.is_active:
+        return User.objects.none()
+    if user.is_staff and user.role == Role.STAFF:
+        return User.objects.all()
+    return User.objects.filter(pk=user.pk)
