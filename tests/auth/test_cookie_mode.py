@@ -5,7 +5,7 @@ never goes in a cookie. End to end over Django's test client, which keeps cookie
 import pytest
 from django.test import override_settings
 
-from tests.auth.conftest import REFRESH, REVOKE, TOKEN_AUTH, login_ok, refresh
+from tests.auth.conftest import ME, REFRESH, REVOKE, TOKEN_AUTH, login_ok, refresh
 from tests.factories import PASSWORD
 
 COOKIE = "clinic-refresh-token"
@@ -96,8 +96,11 @@ def test_an_explicit_argument_still_works_in_cookie_mode(gql, member, cookie_mod
     gql.client.cookies.clear()
     # when it is passed as the argument (no cookie, no CSRF header: not an ambient credential)
     result = refresh(gql, token)
-    # then it refreshes
+    # then it refreshes: new tokens that work, and the presented one is spent
     assert result.errors == []
+    assert result.data["refreshToken"]["token"]
+    assert gql.execute(ME, token=result.data["refreshToken"]["token"]).data == {"me": {"username": "member"}}
+    assert refresh(gql, token).code == "TOKEN_REVOKED"
 
 
 def test_without_cookie_mode_the_cookie_is_ignored(gql, member):

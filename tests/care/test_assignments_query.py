@@ -34,4 +34,6 @@ def test_a_former_doctor_sees_only_their_own_ended_assignment(gql, world, active
     # then
     assert result.errors == []
     assert result.data["assignments"]["totalCount"] == count
-    assert all(edge["node"]["endedAt"] is not None for edge in result.data["assignments"]["edges"])
+    edges = result.data["assignments"]["edges"]
+    assert len(edges) == count
+    assert all(edge["node"]["endedAt"] is not None for edge in edges)

@@ -1,6 +1,10 @@
 from strawberry.permission import PermissionExtension
 
 from schema import schema
+from schema.permissions import AllowAny
+
+# Public on purpose: they check credentials of their own (a password, a refresh token).
+PUBLIC_ROOT_FIELDS = {"token_auth", "refresh_token", "revoke_token"}
 
 
 def root_fields():
@@ -28,3 +32,16 @@ def test_the_walk_sees_every_root_field():
     names = {field.name for _, field in root_fields()}
     contract = {"node", "me", "my_health_record", "patients", "doctors", "assignments", "token_auth", "add_annotation"}
     assert contract <= names
+
+
+def test_only_the_token_fields_are_public():
+    # given every root field whose check lets anyone through
+    public = {
+        field.name
+        for _, field in root_fields()
+        for extension in field.extensions
+        if isinstance(extension, PermissionExtension)
+        and any(isinstance(permission, AllowAny) for permission in extension.permissions)
+    }
+    # then they are exactly the login/refresh/logout fields: PHI is never behind AllowAny
+    assert public == PUBLIC_ROOT_FIELDS
