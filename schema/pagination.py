@@ -60,12 +60,12 @@ def connection(*args: Any, **kwargs: Any) -> Any:
     return field
 
 
-def decode_global_id(value: str, *, expected_type: str, field: str) -> uuid.UUID:
+def decode_global_id(value: str, *, expected_type: str, field: str, pk_type: type = uuid.UUID) -> Any:
     """The primary key behind a global ID of `expected_type`; BAD_USER_INPUT when malformed."""
     try:
         global_id = relay.GlobalID.from_id(value)
         if global_id.type_name != expected_type:
             raise ValueError(global_id.type_name)
-        return uuid.UUID(global_id.node_id)
+        return pk_type(global_id.node_id)
     except (ValueError, TypeError) as error:
         raise ValidationError({field: [f"Not a valid {expected_type} ID."]}) from error

@@ -1,5 +1,6 @@
 """Permission checks declared on root fields. Every root field carries one (a test checks)."""
 
+from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -7,7 +8,6 @@ from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
-from care.permissions import CarePermission
 from care.selectors import is_staff_member
 from users.errors import NotAuthenticated
 from users.models import Role
@@ -48,16 +48,17 @@ class HasRole(IsAuthenticated):
 
 
 class IsStaffWithPermission(IsAuthenticated):
-    """Staff (no patient or doctor profile) holding a model permission."""
+    """Staff (no patient or doctor profile) holding a model permission; anyone else is FORBIDDEN."""
 
-    def __init__(self, permission: CarePermission) -> None:
+    def __init__(self, permission: StrEnum, *, refusal: str = "You are not allowed to manage assignments.") -> None:
         self.permission = permission
+        self.refusal = refusal
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         super().has_permission(source, info, **kwargs)
         user = current_user(info)
         if not is_staff_member(user) or not user.has_perm(self.permission.value):
-            raise PermissionDenied("You are not allowed to manage assignments.")
+            raise PermissionDenied(self.refusal)
         return True
 
 
