@@ -33,10 +33,6 @@ def patients_visible_to(*, user: User) -> QuerySet[Patient]:
     return Patient.objects.none()
 
 
-def patient_get_for(*, user: User, patient_id: uuid.UUID | str) -> Patient:
-    return patients_visible_to(user=user).get(pk=patient_id)
-
-
 # A person's names and an MRN fit easily; thousands of terms would build a query SQLite refuses
 # ("Expression tree is too large") and PostgreSQL plans slowly.
 SEARCH_MAX_LENGTH = 200

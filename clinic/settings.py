@@ -158,7 +158,6 @@ GRAPHQL_JWT = {
         minutes=int(os.environ.get("JWT_REFRESH_ABSOLUTE_MINUTES", str(12 * 60)))
     ),
     "JWT_REFRESH_TOKEN_N_BYTES": 32,
-    "JWT_GET_USER_BY_NATURAL_KEY_HANDLER": "users.tokens.get_user_by_natural_key",
     # Sessions (users/sessions.py): token families, SHA-256 digests only, a session-version claim.
     "JWT_REFRESH_TOKEN_MODEL": "users.RefreshToken",
     "JWT_PAYLOAD_HANDLER": "users.sessions.jwt_payload",

@@ -2,7 +2,7 @@
 
 import uuid
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
 from records.models import Annotation, HealthRecord, HealthRecordUserObjectPermission
 from records.permissions import RecordPermission
@@ -30,12 +30,6 @@ def records_with_permission(*, user: User, permission: RecordPermission) -> Quer
 
 def records_visible_to(*, user: User) -> QuerySet[HealthRecord]:
     return records_with_permission(user=user, permission=RecordPermission.VIEW)
-
-
-def record_visible_expression(*, user: User, record_ref: str = "pk") -> Exists:
-    """An SQL expression, true where `user` may read the record at `record_ref` of the outer row."""
-    rows = record_permission_rows(user=user, permission=RecordPermission.VIEW)
-    return Exists(rows.filter(content_object_id=OuterRef(record_ref)))
 
 
 def record_get_for(

@@ -185,6 +185,3 @@ def hide_suggestions(formatted: dict[str, Any]) -> None:
     for field, messages in fields.items():
         fields[field] = [SUGGESTION.sub("", message) for message in messages]
 
-
-def debug_enabled() -> bool:
-    return bool(settings.DEBUG)

@@ -15,11 +15,6 @@ from users.sessions import SESSION_ID_CLAIM, SESSION_VERSION_CLAIM
 BEARER_PREFIXES = ("bearer", "jwt")
 
 
-def get_user_by_natural_key(username: str) -> User | None:
-    """JWT_GET_USER_BY_NATURAL_KEY_HANDLER: one query that also brings the role profiles."""
-    return User.objects.select_related("patient", "doctor").filter(username=username).first()
-
-
 def token_from_header(header: str) -> str | None:
     """The token of an `Authorization: Bearer <token>` (or `JWT <token>`) header; never a cookie."""
     parts = header.split()
