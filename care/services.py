@@ -3,7 +3,6 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.models import Action
 from audit.services import audit_event_record
@@ -13,6 +12,7 @@ from care.permissions import CarePermission
 from care.selectors import active_assignments, is_staff_member
 from records.models import HealthRecord
 from records.permissions import RecordPermission
+from records.services import record_access_grant, record_access_revoke
 from users.errors import Conflict
 from users.models import Doctor, Patient, User
 
@@ -41,8 +41,7 @@ def assignment_create(*, actor: User, doctor: Doctor, patient: Patient) -> Assig
     except IntegrityError as error:
         raise Conflict("This doctor is already assigned to this patient.") from error
     record = HealthRecord.objects.select_for_update().get(patient=patient)  # see annotation_add
-    for permission in DOCTOR_RECORD_PERMISSIONS:
-        assign_perm(permission.full_name, doctor.user, record)
+    record_access_grant(user=doctor.user, record=record, permissions=DOCTOR_RECORD_PERMISSIONS)
     notifications_enqueue_assignment_created(assignment=assignment)
     audit_event_record(actor=actor, action=Action.ASSIGNMENT_CREATE, patient=patient, obj=assignment)
     return assignment
@@ -63,8 +62,7 @@ def assignment_end(*, actor: User, assignment: Assignment) -> Assignment:
     assignment.ended_by = actor
     assignment.save(update_fields=["ended_at", "ended_by"])
     record = HealthRecord.objects.select_for_update().get(patient=assignment.patient)  # see annotation_add
-    for permission in DOCTOR_RECORD_PERMISSIONS:
-        remove_perm(permission.full_name, assignment.doctor.user, record)
+    record_access_revoke(user=assignment.doctor.user, record=record, permissions=DOCTOR_RECORD_PERMISSIONS)
     notifications_enqueue_assignment_ended(assignment=assignment)
     audit_event_record(
         actor=actor, action=Action.ASSIGNMENT_END, patient=assignment.patient, obj=assignment
