@@ -15,7 +15,13 @@ from schema.limits import DocumentLimits
 from schema.null_characters import RejectNullCharacters
 from schema.observability import OperationLogExtension
 from schema.pagination import MAX_PAGE_SIZE
-from schema.performance import DocumentCache, PlainFieldExecutionContext, QueryOptimizer, install_plain_resolvers
+from schema.performance import (
+    DocumentCache,
+    LeanSchema,
+    PlainFieldExecutionContext,
+    QueryOptimizer,
+    install_plain_resolvers,
+)
 from schema.records.mutations import RecordsMutation
 from schema.records.queries import RecordsQuery
 from schema.users.queries import UsersQuery
@@ -32,7 +38,7 @@ class Mutation(AuthMutation, SessionsMutation, RecordsMutation, CareMutation):
     pass
 
 
-schema = strawberry.Schema(
+schema = LeanSchema(  # strawberry.Schema, cheaper per request (schema/performance.py)
     query=Query,
     mutation=Mutation,
     extensions=[
