@@ -55,8 +55,8 @@ class ClinicGraphQLView(GraphQLView):
 
         Its `run` would check the method and content type again, wrap the request three times,
         build the headers mapping (for streaming transports, none of which this view serves) and
-        decode the body again: a tenth of the cost of `{ me { id } }` (issue 7). Same checks,
-        same messages, same calls otherwise.
+        decode the body again (issue 7, README "Performance"). Same checks, same messages, same
+        calls otherwise.
         """
         query, variables, extensions = (self.payload.get(key) for key in ("query", "variables", "extensions"))
         if not isinstance(query, str | None):
