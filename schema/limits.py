@@ -14,6 +14,7 @@ the introspection policy (`__schema`/`__type` for signed-in callers only, unless
 GRAPHQL_PUBLIC_INTROSPECTION), and only then the specified rules.
 """
 
+import hashlib
 import json
 import threading
 from collections import Counter, OrderedDict
@@ -280,21 +281,24 @@ def introspection_errors(schema: Any, document: DocumentNode) -> list[GraphQLErr
 # Bounded, oldest dropped first; only passes are kept, so every refusal is computed afresh.
 WITHIN_LIMITS_CACHE_SIZE = 256
 WITHIN_LIMITS_MAX_VARIABLES_CHARS = 1024
-_within_limits: OrderedDict[tuple[str, str], None] = OrderedDict()
+_within_limits: OrderedDict[str, None] = OrderedDict()
 _within_limits_lock = threading.Lock()
 
 
-def _within_limits_key(query: str | None, variables: Mapping[str, Any] | None) -> tuple[str, str] | None:
+def _within_limits_key(query: str | None, variables: Mapping[str, Any] | None) -> str | None:
+    """A digest of the document and its variables: they may carry passwords or PHI, never kept."""
     if not query:
         return None
     try:
         frozen = json.dumps(variables or {}, sort_keys=True)
     except (TypeError, ValueError):
         return None
-    return (query, frozen) if len(frozen) <= WITHIN_LIMITS_MAX_VARIABLES_CHARS else None
+    if len(frozen) > WITHIN_LIMITS_MAX_VARIABLES_CHARS:
+        return None
+    return hashlib.sha256(f"{len(query)}:{query}{frozen}".encode()).hexdigest()
 
 
-def _remember_within_limits(key: tuple[str, str]) -> None:
+def _remember_within_limits(key: str) -> None:
     with _within_limits_lock:
         _within_limits[key] = None
         while len(_within_limits) > WITHIN_LIMITS_CACHE_SIZE:

@@ -19,11 +19,12 @@ separates a GraphQL response from a hand-written view. Three levers live here:
   permissions, to-many relations and types with a `get_queryset` keep the full path.
 """
 
+import hashlib
 import inspect
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from functools import cache, lru_cache
+from functools import cache
 from operator import attrgetter
 from typing import Any
 
@@ -32,12 +33,15 @@ from django.db.models.fields.files import FileDescriptor
 from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
 from django.db.models.query_utils import DeferredAttribute
 from graphql import (
+    DocumentNode,
     GraphQLEnumType,
     GraphQLError,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    OperationDefinitionNode,
+    OperationType,
     Undefined,
     located_error,
     parse,
@@ -179,30 +183,53 @@ class QueryOptimizer(DjangoOptimizerExtension):
     resolve = SchemaExtension.resolve  # Strawberry installs middleware only for overridden `resolve`
 
 
-@lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
-def _parse(query: str, **options: Any):
-    return parse(query, **options)
+def _digest(query: str) -> str:
+    # Caches are keyed by a digest: a query text may quote a password or PHI in a literal.
+    return hashlib.sha256(query.encode()).hexdigest()
 
 
-class _ValidDocuments:
-    """Query texts (with their rule set) that passed validation; bounded, oldest dropped first."""
+class _BoundedCache:
+    """A bounded mapping, oldest dropped first, safe to share between threads."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._keys: OrderedDict[tuple, None] = OrderedDict()
+        self._items: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __contains__(self, key: tuple) -> bool:
-        return key in self._keys
+    def get(self, key: Any) -> Any:
+        return self._items.get(key)
 
-    def add(self, key: tuple) -> None:
+    def __contains__(self, key: Any) -> bool:
+        return key in self._items
+
+    def put(self, key: Any, value: Any = True) -> None:
         with self._lock:
-            self._keys[key] = None
-            while len(self._keys) > self.size:
-                self._keys.popitem(last=False)
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
-_valid_documents = _ValidDocuments(DOCUMENT_CACHE_SIZE)
+_parsed_documents = _BoundedCache(DOCUMENT_CACHE_SIZE)
+_valid_documents = _BoundedCache(DOCUMENT_CACHE_SIZE)
+
+
+def _reads_only(document: DocumentNode) -> bool:
+    return all(
+        definition.operation == OperationType.QUERY
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+    )
+
+
+def _parse(query: str, **options: Any) -> DocumentNode:
+    """Parse once per distinct read; mutations (passwords, PHI in their literals) are never kept."""
+    key = (_digest(query), tuple(sorted(options.items())))
+    document = _parsed_documents.get(key)
+    if document is None:
+        document = parse(query, **options)
+        if _reads_only(document):
+            _parsed_documents.put(key, document)
+    return document
 
 
 class DocumentCache(SchemaExtension):
@@ -220,7 +247,7 @@ class DocumentCache(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if context.pre_execution_errors is None and context.graphql_document is not None and context.query:
-            key = (context.query, tuple(context.validation_rules))
+            key = (_digest(context.query), tuple(context.validation_rules))
             if key in _valid_documents:
                 context.pre_execution_errors = []  # Strawberry skips validation it is told is done
             else:
@@ -230,7 +257,7 @@ class DocumentCache(SchemaExtension):
                 errors = validate_document(context.schema._schema, context.graphql_document, rules)
                 context.pre_execution_errors = errors
                 if not errors:
-                    _valid_documents.add(key)
+                    _valid_documents.put(key)
         yield
 
 
