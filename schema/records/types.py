@@ -30,7 +30,9 @@ class AnnotationType(relay.Node):
     author: DoctorType = strawberry_django.field(description="The doctor who wrote it.")
     body: str = strawberry_django.field(description="The note.")
     created_at: strawberry.auto = strawberry_django.field(description="When it was written.")
-    retracted_at: strawberry.auto = strawberry_django.field(description="When its author retracted it (entered in error), if ever.")
+    retracted_at: strawberry.auto = strawberry_django.field(
+        description="When its author retracted it (entered in error), if ever."
+    )
 
     @strawberry_django.field(description="Why it was retracted; null while it stands.", only=["retraction_reason"])
     def retraction_reason(self, root: Annotation) -> str | None:

@@ -56,7 +56,12 @@ def _active_assignments_prefetch(info: Info) -> Prefetch:
     )
 
 
-@strawberry_django.type(Patient, name="Patient", description="A patient's demographics and, where visible, their record.")
+HealthRecordRef = Annotated["HealthRecordType", strawberry.lazy("schema.records.types")]
+
+
+@strawberry_django.type(
+    Patient, name="Patient", description="A patient's demographics and, where visible, their record."
+)
 class PatientType(relay.Node):
     date_of_birth: strawberry.auto = strawberry_django.field(description="Date of birth.")
     medical_record_number: str = strawberry_django.field(description="The clinic's medical record number.")
@@ -68,7 +73,7 @@ class PatientType(relay.Node):
         only=["user__first_name", "user__last_name", "user__username"],
     )
 
-    health_record: Annotated["HealthRecordType", strawberry.lazy("schema.records.types")] | None = strawberry_django.field(
+    health_record: HealthRecordRef | None = strawberry_django.field(
         resolver=_visible_health_record,
         field_name="health_record",
         description="The health record, or null where the caller may not read it.",
