@@ -1,10 +1,13 @@
 import json
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from graphql_jwt.shortcuts import get_token
 from strawberry import relay
 
@@ -63,6 +66,37 @@ class GraphQLClient:
             payload["variables"] = variables
         response = self.client.post("/graphql/", data=json.dumps(payload), content_type="application/json", **extra)
         return GraphQLResult(response.status_code, response.json())
+
+
+def run_concurrently(threads: int, call: Callable[[GraphQLClient], GraphQLResult], *, repeat: int = 1):
+    """`call` from `threads` threads released together, each with its own client and connection.
+
+    Returns every result; an exception in any thread fails the test. Needs committed data
+    (transactional tests) and a database that allows concurrent writers (PostgreSQL).
+    """
+    barrier = threading.Barrier(threads)
+    results: list[GraphQLResult] = []
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            client = GraphQLClient(Client())
+            barrier.wait(timeout=30)  # all threads fire at once
+            for _ in range(repeat):
+                results.append(call(client))
+        except Exception as error:  # noqa: BLE001 - reported by the main thread
+            failures.append(error)
+        finally:
+            connection.close()  # each thread had its own connection
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=60)
+    assert failures == []
+    assert len(results) == threads * repeat
+    return results
 
 
 @pytest.fixture

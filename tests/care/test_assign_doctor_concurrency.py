@@ -1,16 +1,13 @@
 """Concurrent assignDoctor for the same pair: the partial unique index decides, on PostgreSQL."""
 
-import threading
 
 import pytest
-from django.db import connection
-from django.test import Client
 from graphql_jwt.shortcuts import get_token
 
 from care.models import Assignment
 from records.models import HealthRecordUserObjectPermission
 from tests import factories
-from tests.conftest import GraphQLClient, global_id, requires_postgres
+from tests.conftest import global_id, requires_postgres, run_concurrently
 
 ASSIGN = "mutation ($input: AssignDoctorInput!) { assignDoctor(input: $input) { active } }"
 THREADS = 8
@@ -25,28 +22,9 @@ def test_concurrent_assign_doctor_for_the_same_pair_makes_exactly_one_assignment
     patient = factories.make_patient()
     token = get_token(staff)
     variables = {"input": {"doctorId": global_id("Doctor", doctor.pk), "patientId": global_id("Patient", patient.pk)}}
-    barrier = threading.Barrier(THREADS)
-    results, failures = [], []
-
-    def assign():
-        try:
-            client = GraphQLClient(Client())
-            barrier.wait(timeout=30)  # all threads fire at once
-            results.append(client.execute(ASSIGN, variables, token=token))
-        except Exception as error:  # noqa: BLE001 - reported by the main thread
-            failures.append(error)
-        finally:
-            connection.close()  # each thread had its own connection
-
-    threads = [threading.Thread(target=assign) for _ in range(THREADS)]
-    # when
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    # when every thread assigns the same pair at once
+    results = run_concurrently(THREADS, lambda client: client.execute(ASSIGN, variables, token=token))
     # then exactly one succeeded, the others got CONFLICT, none an INTERNAL error
-    assert failures == []
-    assert len(results) == THREADS
     successes = [result for result in results if not result.errors]
     assert [result.data for result in successes] == [{"assignDoctor": {"active": True}}]
     assert sorted(code for result in results for code in result.codes) == ["CONFLICT"] * (THREADS - 1)
@@ -69,27 +47,9 @@ def test_concurrent_end_assignment_ends_it_once():
     token = get_token(staff)
     query = "mutation ($input: EndAssignmentInput!) { endAssignment(input: $input) { active } }"
     variables = {"input": {"id": global_id("Assignment", assignment.pk)}}
-    barrier = threading.Barrier(THREADS)
-    results, failures = [], []
-
-    def end():
-        try:
-            client = GraphQLClient(Client())
-            barrier.wait(timeout=30)
-            results.append(client.execute(query, variables, token=token))
-        except Exception as error:  # noqa: BLE001 - reported by the main thread
-            failures.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=end) for _ in range(THREADS)]
-    # when
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    # when every thread ends it at once
+    results = run_concurrently(THREADS, lambda client: client.execute(query, variables, token=token))
     # then one ended it, the others were told it had already ended
-    assert failures == []
     assert [result.data for result in results if not result.errors] == [{"endAssignment": {"active": False}}]
     assert sorted(code for result in results for code in result.codes) == ["CONFLICT"] * (THREADS - 1)
     assignment.refresh_from_db()
