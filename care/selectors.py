@@ -18,6 +18,11 @@ def active_assignments() -> QuerySet[Assignment]:
     return Assignment.objects.filter(ended_at__isnull=True)
 
 
+def active_assignments_with_doctors() -> QuerySet[Assignment]:
+    """Active assignments with their doctors loaded: a patient's care team."""
+    return active_assignments().select_related("doctor__user")
+
+
 def patients_visible_to(*, user: User) -> QuerySet[Patient]:
     """Self for a patient, actively assigned ones for a doctor, all (demographics) for staff."""
     if not user.is_authenticated or not user.is_active:

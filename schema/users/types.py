@@ -7,7 +7,7 @@ from django.db.models import Prefetch
 from strawberry import relay
 from strawberry.types import Info
 
-from care.models import Assignment
+from care.selectors import active_assignments_with_doctors
 from records.selectors import records_visible_to
 from schema.audit.reads import audit_record_read
 from schema.performance import direct_resolver
@@ -51,7 +51,7 @@ _visible_health_record.can_optimize = True  # the optimizer treats it as the rel
 def _active_assignments_prefetch(info: Info) -> Prefetch:
     return Prefetch(
         "assignments",
-        queryset=Assignment.objects.filter(ended_at__isnull=True).select_related("doctor__user"),
+        queryset=active_assignments_with_doctors(),
         to_attr="active_assignments",
     )
 
@@ -86,7 +86,7 @@ class PatientType(relay.Node):
     def doctors(self, root: Patient) -> list[DoctorType]:
         assignments = getattr(root, "active_assignments", None)
         if assignments is None:
-            assignments = root.assignments.filter(ended_at__isnull=True).select_related("doctor__user")
+            assignments = active_assignments_with_doctors().filter(patient=root)
         return [assignment.doctor for assignment in assignments]
 
 
