@@ -32,6 +32,11 @@ def records_visible_to(*, user: User) -> QuerySet[HealthRecord]:
     return records_with_permission(user=user, permission=RecordPermission.VIEW)
 
 
+def record_ids_visible_to(*, user: User) -> QuerySet:
+    """The ids of the records `user` may read, as a subquery to filter other querysets with."""
+    return record_permission_rows(user=user, permission=RecordPermission.VIEW).values("content_object_id")
+
+
 def record_get_for(
     *, user: User, record_id: uuid.UUID | str, permission: RecordPermission = RecordPermission.VIEW
 ) -> HealthRecord:

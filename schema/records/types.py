@@ -7,8 +7,7 @@ from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from records.models import Annotation, BloodType, HealthRecord
-from records.permissions import RecordPermission
-from records.selectors import record_permission_rows
+from records.selectors import record_ids_visible_to
 from schema.audit.types import HealthRecordRevisionType
 from schema.pagination import connection
 from schema.users.types import DoctorType
@@ -18,11 +17,6 @@ BloodTypeEnum = strawberry.enum(BloodType, name="BloodType", description="ABO/Rh
 
 def _user(info: Info):
     return info.context.request.user
-
-
-def _visible_record_ids(info: Info):
-    """The ids of the records the caller may read, as a subquery (the guardian rows)."""
-    return record_permission_rows(user=_user(info), permission=RecordPermission.VIEW).values("content_object_id")
 
 
 @strawberry_django.type(Annotation, name="Annotation", description="A doctor's note on a health record. Append-only.")
@@ -44,7 +38,7 @@ class AnnotationType(relay.Node):
         # of annotations_visible_to, one IN over the caller's guardian rows. (Not `pk IN (that
         # queryset)`, a second nesting; not a correlated EXISTS, 6x slower on SQLite at 1,000
         # records: bench.worklist.)
-        return queryset.filter(record_id__in=_visible_record_ids(info))
+        return queryset.filter(record_id__in=record_ids_visible_to(user=_user(info)))
 
 
 @strawberry_django.type(HealthRecord, name="HealthRecord", description="A patient's health record (PHI).")
@@ -76,4 +70,4 @@ class HealthRecordType(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
-        return queryset.filter(pk__in=_visible_record_ids(info))  # records_visible_to's filter
+        return queryset.filter(pk__in=record_ids_visible_to(user=_user(info)))  # records_visible_to's filter
