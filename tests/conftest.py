@@ -1,7 +1,8 @@
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,3 +147,29 @@ requires_postgres = pytest.mark.skipif(
     "postgres" not in os.environ.get("DATABASE_URL", ""),
     reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI runs the suite there too)",
 )
+
+
+@contextmanager
+def record_updates_refused_quoting_allergies() -> Iterator[None]:
+    """PostgreSQL refuses every health-record UPDATE with the new allergies in its error message.
+
+    A real failure whose text carries PHI, for tests that it reaches neither client nor log.
+    """
+    from records.models import HealthRecord
+
+    table = HealthRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_record_update() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused: %', NEW.allergies; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER refuse_record_update BEFORE UPDATE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_record_update()"
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER refuse_record_update ON {table}")
+            cursor.execute("DROP FUNCTION refuse_record_update()")

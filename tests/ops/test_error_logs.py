@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from records.models import HealthRecord
-from tests.conftest import requires_postgres
+from tests.conftest import record_updates_refused_quoting_allergies, requires_postgres
 
 UPDATE = "mutation($input: UpdateHealthRecordInput!) { updateHealthRecord(input: $input) { allergies } }"
 
@@ -53,20 +53,9 @@ def test_exception_messages_can_be_switched_on_where_there_is_no_patient_data(gq
 def test_a_database_error_quoting_phi_leaves_no_phi_in_the_log(gql, world, json_log):
     # given the database refuses the update with the new allergies in its message
     secret = "allergic-to-penicillin-h8-5521"
-    table = HealthRecord._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION h8_refuse() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'refused: %', NEW.allergies; END $$"
-        )
-        cursor.execute(f"CREATE TRIGGER h8_refuse BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION h8_refuse()")
-    try:
+    with record_updates_refused_quoting_allergies():
         # when
         result = gql.execute(UPDATE, {"input": {"allergies": secret}}, user=world.alice.user)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TRIGGER h8_refuse ON {table}")
-            cursor.execute("DROP FUNCTION h8_refuse()")
     # then
     assert result.codes == ["INTERNAL"]
     [line] = error_lines(json_log)

@@ -11,7 +11,7 @@ from django.db import connection
 from graphql_jwt.shortcuts import get_token
 
 from records.models import HealthRecord
-from tests.conftest import requires_postgres
+from tests.conftest import record_updates_refused_quoting_allergies, requires_postgres
 
 LEAKS = ("select", "records_healthrecord", "traceback", "file \"", ".py", "/work", "sqlite", "psycopg", "relation")
 
@@ -70,25 +70,14 @@ def test_the_request_id_in_the_error_is_the_response_header(client, world, caplo
 def test_an_exception_carrying_phi_does_not_reach_the_client(gql, world, caplog):
     # given: the database refuses the update with the new allergies in its message
     secret = "allergic-to-penicillin-7f3a"
-    table = HealthRecord._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION h6_refuse() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'refused: %', NEW.allergies; END $$"
-        )
-        cursor.execute(f"CREATE TRIGGER h6_refuse BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION h6_refuse()")
     caplog.set_level(logging.ERROR, logger="schema.errors")
-    try:
+    with record_updates_refused_quoting_allergies():
         # when
         result = gql.execute(
             "mutation($input: UpdateHealthRecordInput!) { updateHealthRecord(input: $input) { allergies } }",
             {"input": {"allergies": secret}},
             user=world.alice.user,
         )
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TRIGGER h6_refuse ON {table}")
-            cursor.execute("DROP FUNCTION h6_refuse()")
 
     # then
     assert result.codes == ["INTERNAL"]
