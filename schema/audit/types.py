@@ -36,6 +36,19 @@ def _actor_hints(relation: str) -> dict:
     }
 
 
+# Shared by the patient's access log and the auditors' trail: one reading of an event's columns.
+def _event_action(root: AuditEvent) -> AuditActionEnum:
+    return Action(root.action)
+
+
+def _event_outcome(root: AuditEvent) -> AuditOutcomeEnum:
+    return Outcome(root.outcome)
+
+
+def _event_fields(root: AuditEvent) -> list[str]:
+    return list(root.fields)
+
+
 @strawberry_django.type(
     AuditEvent,
     name="AccessLogEntry",
@@ -55,21 +68,18 @@ class AccessLogEntryType(relay.Node):
             return AuditActorType(full_name=ANOTHER_PATIENT, role=Role.PATIENT)
         return _actor_of(actor)
 
-    @strawberry_django.field(description="What was done.", only=["action"])
-    def action(self, root: AuditEvent) -> AuditActionEnum:
-        return Action(root.action)
-
-    @strawberry_django.field(description="ALLOWED, or DENIED for a refused attempt.", only=["outcome"])
-    def outcome(self, root: AuditEvent) -> AuditOutcomeEnum:
-        return Outcome(root.outcome)
-
-    @strawberry_django.field(
+    action: AuditActionEnum = strawberry_django.field(
+        resolver=_event_action, description="What was done.", only=["action"]
+    )
+    outcome: AuditOutcomeEnum = strawberry_django.field(
+        resolver=_event_outcome, description="ALLOWED, or DENIED for a refused attempt.", only=["outcome"]
+    )
+    fields_touched: list[str] = strawberry_django.field(
+        resolver=_event_fields,
         name="fields",
         description='Which fields were read or changed, e.g. "allergies", "annotations.body".',
         only=["fields"],
     )
-    def fields_touched(self, root: AuditEvent) -> list[str]:
-        return list(root.fields)
 
 
 @strawberry_django.type(AuditEvent, name="AuditEvent", description="One entry of the audit trail (auditors only).")
@@ -85,17 +95,15 @@ class AuditEventType(relay.Node):
     request_id: str = strawberry_django.field(description="The request it happened in (X-Request-ID).")
     user_agent: str = strawberry_django.field(description="The caller's User-Agent.")
 
-    @strawberry_django.field(description="What was done.", only=["action"])
-    def action(self, root: AuditEvent) -> AuditActionEnum:
-        return Action(root.action)
-
-    @strawberry_django.field(description="ALLOWED, or DENIED for a refused attempt.", only=["outcome"])
-    def outcome(self, root: AuditEvent) -> AuditOutcomeEnum:
-        return Outcome(root.outcome)
-
-    @strawberry_django.field(name="fields", description="Which fields were read or changed.", only=["fields"])
-    def fields_touched(self, root: AuditEvent) -> list[str]:
-        return list(root.fields)
+    action: AuditActionEnum = strawberry_django.field(
+        resolver=_event_action, description="What was done.", only=["action"]
+    )
+    outcome: AuditOutcomeEnum = strawberry_django.field(
+        resolver=_event_outcome, description="ALLOWED, or DENIED for a refused attempt.", only=["outcome"]
+    )
+    fields_touched: list[str] = strawberry_django.field(
+        resolver=_event_fields, name="fields", description="Which fields were read or changed.", only=["fields"]
+    )
 
     @strawberry_django.field(description="The caller's IP address, if known.", only=["ip"])
     def ip(self, root: AuditEvent) -> str | None:
