@@ -130,8 +130,11 @@ def main() -> int:
     from graphql_jwt.shortcuts import get_token
 
     from users.models import User
+    from users.sessions import SESSION_ID_CLAIM, session_create
 
-    token = get_token(User.objects.get(username="dr.grey"))  # 5 minutes: enough for the whole run
+    grey = User.objects.get(username="dr.grey")
+    # 5 minutes: enough for the whole run; access tokens name a live session (DESIGN.md section 4)
+    token = get_token(grey, **{SESSION_ID_CLAIM: str(session_create(user=grey).family_id)})
     env = {**os.environ, "BIND": f"127.0.0.1:{args.port}", "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "1",
            "GUNICORN_MAX_REQUESTS": "0"}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "clinic/gunicorn.conf.py"],

@@ -13,6 +13,8 @@ from users.models import SessionFamily, User
 from users.sessions import SESSION_ID_CLAIM, SESSION_VERSION_CLAIM
 
 BEARER_PREFIXES = ("bearer", "jwt")
+# DESIGN.md section 4: every access token carries all of these; a signed one without them is refused.
+REQUIRED_CLAIMS = ("exp", "aud", "iss", SESSION_ID_CLAIM)
 
 
 def token_from_header(header: str) -> str | None:
@@ -37,24 +39,30 @@ def user_and_payload_from_access_token(token: str) -> tuple[User, dict]:
         raise TokenError("TOKEN_EXPIRED", "The access token has expired.") from error
     except JSONWebTokenError as error:
         raise TokenError("TOKEN_INVALID", "The access token is invalid.") from error
+    # PyJWT checks exp, aud and iss only when the token carries them (and aud and iss only while
+    # the settings name them): a token signed without one would never expire or be bound to this
+    # API. Every token this API issues has all of them and a session, so one missing is forged.
+    if any(claim not in payload for claim in REQUIRED_CLAIMS):
+        raise TokenError("TOKEN_INVALID", "The access token is invalid.")
     username = jwt_settings.JWT_PAYLOAD_GET_USERNAME_HANDLER(payload)
     if not isinstance(username, str) or not username:
         raise TokenError("TOKEN_INVALID", "The access token is invalid.")
-    users = User.objects.select_related("patient", "doctor").filter(username=username)
-    session_id = payload.get(SESSION_ID_CLAIM)
-    if session_id is not None:
-        try:
-            session_id = uuid.UUID(str(session_id))
-        except ValueError as error:
-            raise TokenError("TOKEN_INVALID", "The access token is invalid.") from error
-        live = SessionFamily.objects.filter(pk=session_id, user=OuterRef("pk"), revoked_at__isnull=True)
-        users = users.annotate(session_live=Exists(live))
-    user = users.first()
+    try:
+        session_id = uuid.UUID(str(payload[SESSION_ID_CLAIM]))
+    except ValueError as error:
+        raise TokenError("TOKEN_INVALID", "The access token is invalid.") from error
+    live = SessionFamily.objects.filter(pk=session_id, user=OuterRef("pk"), revoked_at__isnull=True)
+    user = (
+        User.objects.select_related("patient", "doctor")
+        .filter(username=username)
+        .annotate(session_live=Exists(live))
+        .first()
+    )
     if user is None or not user.is_active:
         raise TokenError("TOKEN_INVALID", "The access token is invalid.")
     if payload.get(SESSION_VERSION_CLAIM) != user.session_version:
         raise TokenError("TOKEN_REVOKED", "The session has ended. Sign in again.")
-    if session_id is not None and not user.session_live:
+    if not user.session_live:
         raise TokenError("TOKEN_REVOKED", "The session has ended. Sign in again.")
     return user, payload
 

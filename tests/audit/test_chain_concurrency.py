@@ -2,12 +2,11 @@
 
 
 import pytest
-from graphql_jwt.shortcuts import get_token
 
 from audit.models import Action, AuditEvent
 from audit.selectors import audit_chain_verify
 from tests import factories
-from tests.conftest import global_id, requires_postgres, run_concurrently
+from tests.conftest import access_token, global_id, requires_postgres, run_concurrently
 
 THREADS = 8
 READS_PER_THREAD = 3
@@ -22,7 +21,7 @@ def test_concurrent_requests_append_one_intact_chain():
     doctor = factories.make_doctor()
     patient = factories.make_patient()
     factories.assign(doctor=doctor, patient=patient, by=staff)
-    token = get_token(doctor.user)
+    token = access_token(doctor.user)
     variables = {"id": global_id("HealthRecord", patient.health_record.pk)}
     before = AuditEvent.objects.count()
     # when they all read at once

@@ -55,6 +55,7 @@ def test_my_access_log_query_count_is_constant(world, gql, django_assert_num_que
             user=world.grey.user,
         )
     # when she reads them with the actors' names: 1 token user, 1 page (count and actors joined in)
+    gql.sign_in(world.alice.user)
     with django_assert_num_queries(2):
         result = gql.execute(ACCESS_LOG, user=world.alice.user)
     # then all of them came back

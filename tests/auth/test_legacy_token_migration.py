@@ -4,8 +4,9 @@ import importlib
 
 from django.apps import apps
 from graphql_jwt.refresh_token.models import RefreshToken as LegacyRefreshToken
+from graphql_jwt.shortcuts import get_token
 
-from tests.auth.conftest import refresh
+from tests.auth.conftest import ME, refresh
 from users.models import RefreshToken, SessionFamily, refresh_token_digest
 
 migration = importlib.import_module("users.migrations.0003_hash_legacy_refresh_tokens")
@@ -31,3 +32,17 @@ def test_legacy_tokens_are_hashed_and_the_clear_rows_erased(gql, member):
     assert result.errors == []
     assert result.data["refreshToken"]["refreshToken"] != live_token
     assert refresh(gql, revoked_token).code == "TOKEN_REVOKED"
+
+
+def test_an_access_token_from_before_sessions_is_refused_and_the_refresh_token_replaces_it(gql, member):
+    # given an access token minted as before session families (no `sid`) and its clear refresh token
+    legacy_access = get_token(member)
+    legacy_refresh = LegacyRefreshToken.objects.create(user=member).token
+    # when the data migration runs
+    migration.hash_legacy_tokens(apps, None)
+    # then the old access token is refused (it had at most 5 minutes left; DESIGN.md section 4 wants
+    # a live session id in every access token), and refreshing gives one that works
+    assert gql.execute(ME, token=legacy_access).code == "TOKEN_INVALID"
+    renewed = refresh(gql, legacy_refresh)
+    assert renewed.errors == []
+    assert gql.execute(ME, token=renewed.data["refreshToken"]["token"]).data == {"me": {"username": "member"}}

@@ -2,12 +2,11 @@
 
 
 import pytest
-from graphql_jwt.shortcuts import get_token
 
 from care.models import Assignment
 from records.models import HealthRecordUserObjectPermission
 from tests import factories
-from tests.conftest import global_id, requires_postgres, run_concurrently
+from tests.conftest import access_token, global_id, requires_postgres, run_concurrently
 
 ASSIGN = "mutation ($input: AssignDoctorInput!) { assignDoctor(input: $input) { active } }"
 THREADS = 8
@@ -20,7 +19,7 @@ def test_concurrent_assign_doctor_for_the_same_pair_makes_exactly_one_assignment
     staff = factories.make_staff()
     doctor = factories.make_doctor()
     patient = factories.make_patient()
-    token = get_token(staff)
+    token = access_token(staff)
     variables = {"input": {"doctorId": global_id("Doctor", doctor.pk), "patientId": global_id("Patient", patient.pk)}}
     # when every thread assigns the same pair at once
     results = run_concurrently(THREADS, lambda client: client.execute(ASSIGN, variables, token=token))
@@ -44,7 +43,7 @@ def test_concurrent_end_assignment_ends_it_once():
     doctor = factories.make_doctor()
     patient = factories.make_patient()
     assignment = factories.assign(doctor=doctor, patient=patient, by=staff)
-    token = get_token(staff)
+    token = access_token(staff)
     query = "mutation ($input: EndAssignmentInput!) { endAssignment(input: $input) { active } }"
     variables = {"input": {"id": global_id("Assignment", assignment.pk)}}
     # when every thread ends it at once

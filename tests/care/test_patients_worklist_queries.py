@@ -38,6 +38,7 @@ def doctor_with_patients(count: int):
 def test_worklist_query_count_does_not_grow_with_patients(db, gql, django_assert_num_queries, patients):
     # given a doctor with `patients` assigned patients, each with a few annotations by two doctors
     doctor, colleague = doctor_with_patients(patients)
+    gql.sign_in(doctor.user)
     # when
     with django_assert_num_queries(WORKLIST_QUERIES):
         result = gql.execute(WORKLIST, user=doctor.user)

@@ -22,6 +22,7 @@ def all_log_text(json_log):
 def test_a_query_is_logged_with_request_id_user_operation_duration_and_query_count(gql, world, request_lines):
     # given
     document = "query Worklist { me { username } patients(first: 5) { totalCount } }"
+    gql.sign_in(world.grey.user)
     # when
     with CaptureQueriesContext(connection) as queries:
         result = gql.execute(document, user=world.grey.user, headers={"HTTP_X_REQUEST_ID": "trace-0001-abcdef"})

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Permission
-from graphql_jwt.shortcuts import get_token
 from strawberry.relay import Connection
 from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
 
@@ -19,6 +18,7 @@ from audit.services import AuditDraft, audit_events_append
 from records.services import annotation_add, health_record_update
 from schema import schema
 from tests import factories
+from tests.conftest import access_token
 from users.models import Patient, User
 from users.sessions import session_create
 
@@ -230,7 +230,7 @@ def test_list_queries_are_constant(db, gql, django_assert_num_queries, name):
     # given a caller, and data for their lists at a small size
     caller = case.caller()
     case.grow(caller, SMALL)
-    token = get_token(caller)
+    token = access_token(caller)
     gql.execute(case.query, token=token)  # warm process caches (content types, permissions)
     lengths = []
     for grow_by in (0, BIG):

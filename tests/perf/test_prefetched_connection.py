@@ -11,10 +11,10 @@ import io
 
 import pytest
 from django.core.management import call_command
-from graphql_jwt.shortcuts import get_token
 from strawberry import relay
 
 from schema.pagination import ForwardConnectionExtension
+from tests.conftest import access_token
 from users.models import User
 
 PAGE = """
@@ -42,7 +42,7 @@ def cursor(offset: int) -> str:
 def grey_token(db):
     # dr.grey with 3 seeded patients of 12 notes each, and the demo patient alice with none
     call_command("seed_demo", patients=3, annotations_per_patient=NOTES, stdout=io.StringIO())
-    return get_token(User.objects.get(username="dr.grey"))
+    return access_token(User.objects.get(username="dr.grey"))
 
 
 @pytest.fixture

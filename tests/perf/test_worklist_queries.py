@@ -7,9 +7,9 @@ import io
 
 import pytest
 from django.core.management import call_command
-from graphql_jwt.shortcuts import get_token
 
 from audit.models import Action, AuditEvent
+from tests.conftest import access_token
 from users.models import User
 
 WORKLIST = """
@@ -34,7 +34,7 @@ def seed(patients: int) -> User:
 def test_worklist_queries_do_not_grow_with_patients(db, gql, django_assert_num_queries, patients, first):
     # given dr.grey with `patients` assigned patients (plus alice, from the demo), 12 notes each
     grey = seed(patients)
-    token = get_token(grey)
+    token = access_token(grey)
     reads_before = AuditEvent.objects.filter(action=Action.RECORD_READ).count()
     # when the worklist is asked for, as an SPA does: Bearer token, one POST
     with django_assert_num_queries(WORKLIST_QUERIES):

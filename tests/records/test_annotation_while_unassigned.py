@@ -10,13 +10,12 @@ import time
 
 import pytest
 from django.db import connection, transaction
-from graphql_jwt.shortcuts import get_token
 
 from care.services import assignment_end
 from records.models import Annotation
 from records.services import annotation_add
 from tests import factories
-from tests.conftest import global_id, requires_postgres
+from tests.conftest import access_token, global_id, requires_postgres
 
 ADD = "mutation ($input: AddAnnotationInput!) { addAnnotation(input: $input) { id } }"
 RETRACT = "mutation ($input: RetractAnnotationInput!) { retractAnnotation(input: $input) { retractedAt } }"
@@ -61,7 +60,7 @@ def test_a_note_racing_the_unassignment_is_refused(gql, operation):
     patient = factories.make_patient()
     assignment = factories.assign(doctor=grey, patient=patient, by=staff)
     note = annotation_add(actor=grey.user, record=patient.health_record, body="First.")
-    token = get_token(grey.user)
+    token = access_token(grey.user)
     ended, request_done, failures = threading.Event(), threading.Event(), []
     ender = threading.Thread(
         target=end_while,

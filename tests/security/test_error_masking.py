@@ -8,10 +8,9 @@ import logging
 
 import pytest
 from django.db import connection
-from graphql_jwt.shortcuts import get_token
 
 from records.models import HealthRecord
-from tests.conftest import record_updates_refused_quoting_allergies, requires_postgres
+from tests.conftest import access_token, record_updates_refused_quoting_allergies, requires_postgres
 
 LEAKS = ("select", "records_healthrecord", "traceback", "file \"", ".py", "/work", "sqlite", "psycopg", "relation")
 
@@ -58,7 +57,7 @@ def test_the_request_id_in_the_error_is_the_response_header(client, world, caplo
         "/graphql/",
         data=json.dumps({"query": "{ myHealthRecord { allergies } }"}),
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {get_token(world.alice.user)}",
+        HTTP_AUTHORIZATION=f"Bearer {access_token(world.alice.user)}",
     )
 
     # then

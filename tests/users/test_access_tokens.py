@@ -114,6 +114,34 @@ def test_the_access_token_lives_five_minutes(gql, alice):
     assert dead.data is None
 
 
+def without(token: str, claim: str) -> str:
+    """The token's claims less one, signed with the real key: only the claim is wrong."""
+    payload = {key: value for key, value in get_payload(token).items() if key != claim}
+    return jwt.encode(payload, settings.JWT_SECRET_KEY, algorithm="HS256")
+
+
+@pytest.mark.parametrize("claim", ["exp", "aud", "iss", "sid"])
+def test_a_signed_token_without_a_required_claim_is_token_invalid(gql, alice, claim):
+    # given a genuine token, and the same claims less one, correctly signed
+    token = login(gql)["token"]
+    assert me_with(gql, without(token, "origIat")).errors == []  # a claim we do not require
+    # when
+    result = me_with(gql, without(token, claim))
+    # then
+    assert result.codes == ["TOKEN_INVALID"]
+    assert result.data is None
+
+
+def test_a_token_of_a_session_that_never_existed_is_refused(gql, alice):
+    # given a genuine token whose session id names no session (a well-formed UUID)
+    token = forged(login(gql)["token"], sid="00000000-0000-4000-8000-000000000000")
+    # when
+    result = me_with(gql, token)
+    # then
+    assert result.codes == ["TOKEN_REVOKED"]
+    assert result.data is None
+
+
 @pytest.mark.parametrize(
     "tamper",
     ["audience", "issuer", "no audience", "signature", "secret key", "algorithm none", "not a jwt"],
