@@ -1,9 +1,12 @@
-"""The notification outbox: rows written with their cause, delivered after commit.
+"""The notification outbox: rows written with their cause, delivered by a separate worker.
 
 Life of a row: it is written (PENDING, due now) in the transaction of the event that causes
-it, so a rollback leaves neither row nor mail. Right after that commit the request tries to
-send it; whatever is not sent stays PENDING for `manage.py send_notifications`, which retries
-with capped exponential backoff and marks the row FAILED after NOTIFICATION_MAX_ATTEMPTS.
+it, so a rollback leaves neither row nor mail. The request never talks to SMTP: a relay that
+hangs or refuses would otherwise hold the request (and its web worker) for EMAIL_TIMEOUT.
+`manage.py send_notifications --loop` delivers the row; on PostgreSQL the same transaction
+sends a NOTIFY on OUTBOX_CHANNEL (delivered by PostgreSQL only if the transaction commits), so
+a listening worker wakes at once instead of at its next poll. The worker retries with capped
+exponential backoff and marks the row FAILED after NOTIFICATION_MAX_ATTEMPTS.
 
 Claiming: a sender owns a row once a single conditional UPDATE
     UPDATE ... SET claimed_by = <token>, claimed_until = now + lease, attempts = attempts + 1
@@ -27,16 +30,15 @@ import random
 import socket
 import threading
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import Count, F, Min, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -45,6 +47,9 @@ from care.selectors import is_staff_member
 from users.models import User
 
 logger = logging.getLogger(__name__)
+
+# PostgreSQL NOTIFY channel the workers LISTEN on; the payload is empty (a wake-up, not data).
+OUTBOX_CHANNEL = "clinic_outbox"
 
 # kind -> (template name without extension, subject). Subjects and templates get only the
 # names below: never a record's contents, an annotation, or (in a doctor's mail) the patient.
@@ -119,10 +124,20 @@ def _notifications_enqueue(*mails: tuple[str, User, dict[str, str]]) -> list[Not
                 next_attempt_at=now,
             )
         )
-    ids = [notification.pk for notification in notifications]
-    # One callback for the transaction's rows: one SMTP connection, and only if it commits.
-    transaction.on_commit(partial(notifications_deliver, notification_ids=ids), robust=True)
+    _workers_wake()
     return notifications
+
+
+def _workers_wake() -> None:
+    """Wake listening workers when this transaction commits (PostgreSQL; elsewhere they poll).
+
+    NOTIFY is transactional: PostgreSQL delivers it at commit and drops it on rollback, and
+    identical notifications of one transaction are folded into one. No SMTP, no network wait.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, '')", [OUTBOX_CHANNEL])
 
 
 def _one_line(text: str, *, limit: int) -> str:
@@ -135,28 +150,15 @@ def _one_line(text: str, *, limit: int) -> str:
 # --- delivering ------------------------------------------------------------------------------
 
 
-def notifications_deliver(*, notification_ids: Iterable[uuid.UUID]) -> DeliveryReport:
-    """Try the given rows now (right after their commit). Never raises: what fails stays pending."""
-    try:
-        return _deliver(only_ids=list(notification_ids), limit=None, stop=None)
-    except Exception:  # noqa: BLE001 - the worker picks the rows up; the request must not fail
-        logger.exception("notification delivery after commit failed; the worker will retry")
-        return DeliveryReport()
-
-
 def notifications_send_due(*, limit: int = 100, stop: threading.Event | None = None) -> DeliveryReport:
     """One worker pass: send up to `limit` due rows, settle abandoned ones; stops early on `stop`."""
     _notifications_fail_exhausted(now=timezone.now())
-    return _deliver(only_ids=None, limit=limit, stop=stop)
-
-
-def _deliver(*, only_ids: list | None, limit: int | None, stop: threading.Event | None) -> DeliveryReport:
     report = DeliveryReport()
     tried: list[uuid.UUID] = []  # a pass tries a row once, even if its retry is already due
     connection = get_connection()
     try:
-        while (limit is None or report.attempted < limit) and not (stop and stop.is_set()):
-            claim = _notification_claim(now=timezone.now(), only_ids=only_ids, tried=tried)
+        while report.attempted < limit and not (stop and stop.is_set()):
+            claim = _notification_claim(now=timezone.now(), tried=tried)
             if claim is None:
                 break
             notification, token = claim
@@ -179,11 +181,9 @@ def _due(*, now: datetime) -> Q:
     )
 
 
-def _notification_claim(*, now: datetime, only_ids: list | None, tried: list) -> tuple[Notification, str] | None:
+def _notification_claim(*, now: datetime, tried: list) -> tuple[Notification, str] | None:
     """Claim one due row for this sender (see the module docstring), or None."""
     due = Notification.objects.filter(_due(now=now))
-    if only_ids is not None:
-        due = due.filter(pk__in=only_ids)
     if tried:
         due = due.exclude(pk__in=tried)
     candidate = due.order_by("next_attempt_at", "created_at", "id").select_for_update(skip_locked=True)
@@ -263,6 +263,53 @@ def _notifications_fail_exhausted(*, now: datetime) -> int:
     return count
 
 
+# --- watching the queue (metrics, the worker's backlog warning and its sleep) -----------------
+
+
+@dataclass(frozen=True)
+class OutboxBacklog:
+    """Counts only: no recipient, no content."""
+
+    due: int  # PENDING and due now: waiting for a sender
+    scheduled: int  # PENDING with a retry time still ahead
+    failed: int  # FAILED: out of attempts, waiting for staff
+    oldest_due_created_at: datetime | None  # when the longest-waiting due row was written
+
+    def oldest_due_age_seconds(self, *, now: datetime) -> float:
+        return (now - self.oldest_due_created_at).total_seconds() if self.oldest_due_created_at else 0.0
+
+
+def outbox_backlog(*, now: datetime) -> OutboxBacklog:
+    """The queue's state in one aggregate query (the (status, next_attempt_at) index serves it)."""
+    pending = Q(status=NotificationStatus.PENDING)
+    due = pending & Q(next_attempt_at__lte=now)
+    row = Notification.objects.filter(status__in=[NotificationStatus.PENDING, NotificationStatus.FAILED]).aggregate(
+        due=Count("pk", filter=due),
+        scheduled=Count("pk", filter=pending & Q(next_attempt_at__gt=now)),
+        failed=Count("pk", filter=Q(status=NotificationStatus.FAILED)),
+        oldest=Min("created_at", filter=due),
+    )
+    return OutboxBacklog(
+        due=row["due"], scheduled=row["scheduled"], failed=row["failed"], oldest_due_created_at=row["oldest"]
+    )
+
+
+def outbox_next_due_at() -> datetime | None:
+    """When the earliest pending row becomes claimable (a worker need not sleep past it).
+
+    A row another sender holds is claimable only when its lease runs out, whatever its retry
+    time says: counting it as due now would spin an idle worker until then.
+    """
+    claimable_at = Greatest("next_attempt_at", Coalesce("claimed_until", "next_attempt_at"))
+    return (
+        Notification.objects.filter(status=NotificationStatus.PENDING, next_attempt_at__isnull=False)
+        .annotate(claimable_at=claimable_at)
+        .order_by("claimable_at")
+        .values_list("claimable_at", flat=True)
+        .first()
+    )
+
+
 def backoff_delay(attempts: int) -> timedelta:
     """Delay after the `attempts`-th failure: base * 2^(attempts-1), capped, with equal jitter.
 
@@ -292,5 +339,5 @@ def notification_retry(*, actor: User, notification: Notification) -> bool:
     )
     if retried:
         logger.info("notification %s put back in the queue by user %s", notification.pk, actor.pk)
-        transaction.on_commit(partial(notifications_deliver, notification_ids=[notification.pk]), robust=True)
+        _workers_wake()
     return bool(retried)

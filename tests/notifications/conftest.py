@@ -5,9 +5,11 @@ import socket
 import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from io import StringIO
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core.management import call_command
 
 # Long enough never to fire in a healthy run; only there so a broken test fails instead of hanging.
 SAFETY_TIMEOUT = 30
@@ -121,3 +123,10 @@ def text_parts(message: EmailMessage) -> tuple[str, str]:
     html = message.get_body(preferencelist=("html",))
     assert plain is not None and html is not None, "both a text/plain and a text/html part"
     return plain.get_content(), html.get_content()
+
+
+def worker_pass(*arguments: str) -> str:
+    """One `send_notifications` pass (what the worker does when woken); returns its summary line."""
+    out = StringIO()
+    call_command("send_notifications", *arguments, stdout=out)
+    return out.getvalue().strip()

@@ -7,7 +7,7 @@ import pytest
 from care.models import Notification
 from records.services import annotation_add, health_record_update, patient_register
 from tests import factories
-from tests.notifications.conftest import text_parts
+from tests.notifications.conftest import text_parts, worker_pass
 
 RECORD_PHI = {
     "allergies": "PHI-ALLERGY-zqx-penicillin",
@@ -34,6 +34,7 @@ def test_no_mail_part_carries_record_or_annotation_text_and_doctors_never_see_th
     # when a second doctor is assigned and the first assignment ends
     factories.assign(doctor=house, patient=patient, by=staff)
     factories.end(first, by=staff)
+    assert worker_pass() == "6 sent, 0 to retry, 0 failed."
     # then six mails went out: assigned and ended to grey, assigned to house, three to the patient
     messages = smtp_up.messages
     assert sorted(message["To"] for message in messages) == sorted(
@@ -67,6 +68,7 @@ def test_a_mail_has_its_rows_message_id_a_sender_and_names_escaped_in_html_only(
     patient = factories.make_patient()
     # when
     factories.assign(doctor=doctor, patient=patient)
+    worker_pass()
     # then
     [message] = smtp_up.messages_to(patient.user.email)
     row = Notification.objects.get(recipient=patient.user)
@@ -88,6 +90,7 @@ def test_a_doctor_with_a_very_long_name_is_still_assigned_and_mailed_with_a_one_
     patient = factories.make_patient()
     # when
     factories.assign(doctor=doctor, patient=patient)
+    worker_pass()
     # then the patient's mail went out with a subject cut to the column's 200 characters
     [message] = smtp_up.messages_to(patient.user.email)
     row = Notification.objects.get(recipient=patient.user)

@@ -6,17 +6,19 @@ from django.core.exceptions import PermissionDenied
 from care.models import Notification, NotificationStatus
 from care.notifications import notification_retry
 from tests import factories
+from tests.notifications.conftest import worker_pass
 
 CHANGELIST = "/admin/care/notification/"
 
 
 @pytest.fixture
 def failed_rows(smtp, settings) -> list[Notification]:
-    # One attempt allowed and SMTP down: both rows of an assignment fail for good at once.
+    # One attempt allowed and SMTP down: both rows of an assignment fail for good on the first pass.
     settings.NOTIFICATION_MAX_ATTEMPTS = 1
     doctor = factories.make_doctor()
     patient = factories.make_patient()
     factories.assign(doctor=doctor, patient=patient)
+    assert worker_pass() == "0 sent, 0 to retry, 2 failed."
     return list(Notification.objects.filter(recipient__in=[doctor.user, patient.user]))
 
 
@@ -41,8 +43,10 @@ def test_staff_see_failed_rows_with_status_attempts_and_error_and_can_retry_them
     response = client.post(
         CHANGELIST, {"action": "retry_notifications", "_selected_action": [str(row.pk) for row in failed_rows]}
     )
-    # then the rows went out right after the action's commit, with one fresh attempt each
+    # then the rows are queued again, and the worker's next pass sends them with one fresh attempt each
     assert response.status_code == 302
+    assert smtp.messages == []
+    assert worker_pass() == "2 sent, 0 to retry, 0 failed."
     assert sorted(message["To"] for message in smtp.messages) == sorted(row.to_email for row in failed_rows)
     for row in Notification.objects.filter(pk__in=[row.pk for row in failed_rows]):
         assert (row.status, row.attempts, row.last_error) == (NotificationStatus.SENT, 1, "")
@@ -59,6 +63,7 @@ def test_staff_who_may_only_view_cannot_retry(client, smtp, failed_rows):
     with pytest.raises(PermissionDenied):
         notification_retry(actor=viewer, notification=failed_rows[0])
     # then nothing moved
+    assert worker_pass() == "0 sent, 0 to retry, 0 failed."
     assert client.get(CHANGELIST).status_code == 200
     assert set(Notification.objects.values_list("status", flat=True)) == {NotificationStatus.FAILED}
     assert smtp.messages == []
@@ -70,6 +75,7 @@ def test_retrying_a_row_that_has_not_failed_does_nothing(smtp_up):
     staff = factories.make_staff(permissions=("view_notification", "change_notification"))
     doctor = factories.make_doctor()
     factories.assign(doctor=doctor, patient=factories.make_patient())
+    assert worker_pass() == "2 sent, 0 to retry, 0 failed."
     row = Notification.objects.get(recipient=doctor.user)
     # when
     retried = notification_retry(actor=staff, notification=row)

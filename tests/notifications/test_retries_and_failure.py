@@ -29,7 +29,7 @@ def test_backoff_doubles_from_the_base_with_jitter_in_the_upper_half_and_is_capp
 
 @pytest.mark.django_db(transaction=True)
 def test_after_the_last_attempt_the_rows_are_failed_and_no_longer_tried(smtp, settings):
-    # given SMTP stays down, three attempts are allowed, and the first failed right after commit
+    # given SMTP stays down, three attempts are allowed, and two rows are queued
     settings.NOTIFICATION_MAX_ATTEMPTS = 3
     doctor = factories.make_doctor()
     patient = factories.make_patient()
@@ -40,9 +40,9 @@ def test_after_the_last_attempt_the_rows_are_failed_and_no_longer_tried(smtp, se
 
     rows = current()
     history = [[(row.status, row.attempts) for row in rows]]
-    # when the worker passes three times, each time once every retry is due
+    # when the worker passes four times, each time once every retry is due
     outputs = []
-    for _ in range(3):
+    for _ in range(4):
         due = max([row.next_attempt_at for row in rows if row.next_attempt_at], default=None)
         moment = (due or rows[0].created_at) + timedelta(hours=2)
         with time_machine.travel(moment, tick=False):
@@ -54,14 +54,16 @@ def test_after_the_last_attempt_the_rows_are_failed_and_no_longer_tried(smtp, se
         half_base = timedelta(seconds=settings.NOTIFICATION_BACKOFF_BASE_SECONDS / 2)
         assert all(row.next_attempt_at is None or row.next_attempt_at >= moment + half_base for row in rows)
         history.append([(row.status, row.attempts) for row in rows])
-    # then attempt 2 was retried later, attempt 3 was the last, the third pass had nothing to do
+    # then attempts 1 and 2 were retried later, attempt 3 was the last, the fourth pass had nothing to do
     assert outputs == [
+        "0 sent, 2 to retry, 0 failed.",
         "0 sent, 2 to retry, 0 failed.",
         "0 sent, 0 to retry, 2 failed.",
         "0 sent, 0 to retry, 0 failed.",
     ]
     pending, failed = NotificationStatus.PENDING, NotificationStatus.FAILED
     assert history == [
+        [(pending, 0), (pending, 0)],
         [(pending, 1), (pending, 1)],
         [(pending, 2), (pending, 2)],
         [(failed, 3), (failed, 3)],

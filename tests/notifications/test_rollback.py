@@ -5,6 +5,7 @@ from django.db import transaction
 
 from care.models import Assignment, Notification
 from tests import factories
+from tests.notifications.conftest import worker_pass
 
 
 class Abort(Exception):
@@ -22,7 +23,8 @@ def test_a_rolled_back_assignment_leaves_no_row_and_sends_no_mail(smtp_up):
         factories.assign(doctor=doctor, patient=patient, by=staff)
         assert Notification.objects.filter(recipient__in=[doctor.user, patient.user]).count() == 2
         raise Abort
-    # then nothing of it remains and nothing was mailed
+    # then nothing of it remains and nothing was mailed, even once the worker has run
+    assert worker_pass() == "0 sent, 0 to retry, 0 failed."
     assert not Assignment.objects.filter(doctor=doctor, patient=patient).exists()
     assert not Notification.objects.filter(recipient__in=[doctor.user, patient.user]).exists()
     assert smtp_up.messages == []
@@ -35,12 +37,14 @@ def test_a_rolled_back_assignment_end_sends_no_mail(smtp_up):
     doctor = factories.make_doctor()
     patient = factories.make_patient()
     assignment = factories.assign(doctor=doctor, patient=patient, by=staff)
+    assert worker_pass() == "2 sent, 0 to retry, 0 failed."
     assert len(smtp_up.messages) == 2
     # when ending it rolls back
     with pytest.raises(Abort), transaction.atomic():
         factories.end(assignment, by=staff)
         raise Abort
-    # then only the first two rows and mails exist
+    # then only the first two rows and mails exist, even once the worker has run
+    assert worker_pass() == "0 sent, 0 to retry, 0 failed."
     assert Notification.objects.filter(recipient__in=[doctor.user, patient.user]).count() == 2
     assert len(smtp_up.messages) == 2
     assert Assignment.objects.get(pk=assignment.pk).ended_at is None

@@ -9,15 +9,22 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from care.models import Notification, NotificationStatus
 from tests import factories
 
 
+def wake_up_mode(interval: int) -> str:
+    if connection.vendor == "postgresql":
+        return f"woken by PostgreSQL NOTIFY, polling every {interval}s"
+    return f"polling every {interval}s"
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_delivers_what_is_due_then_stops_cleanly_on_a_signal(smtp, signum):
-    # given two rows waiting for a retry (SMTP was down when they were written), and SMTP back up
+    # given two queued rows, and SMTP up
     doctor = factories.make_doctor()
     patient = factories.make_patient()
     factories.assign(doctor=doctor, patient=patient)
@@ -46,7 +53,7 @@ def test_the_worker_delivers_what_is_due_then_stops_cleanly_on_a_signal(smtp, si
     # then it delivered both, said so, and returned normally with the previous handlers back
     assert sorted(message["Message-ID"] for message in smtp.messages) == sorted(row.message_id for row in rows)
     assert out.getvalue().splitlines() == [
-        "Notification worker started (interval 300s, batch 100).",
+        f"Notification worker started ({wake_up_mode(300)}, batch 100).",
         "Notification worker stopped.",
         "2 sent, 0 to retry, 0 failed.",
     ]
@@ -62,6 +69,7 @@ def test_the_worker_delivers_what_is_due_then_stops_cleanly_on_a_signal(smtp, si
         (["--loop", "--interval", "0"], "--interval must be between 0.1 and 300 seconds."),
         (["--loop", "--interval", "301"], "--interval must be between 0.1 and 300 seconds."),
         (["--batch", "0"], "--batch must be at least 1."),
+        (["--loop", "--backlog-warning", "0"], "--backlog-warning must be at least 1."),
     ],
 )
 def test_out_of_range_options_are_refused(arguments, message):
