@@ -1,25 +1,21 @@
-"""Readiness checks: may this process take traffic? Names, booleans and counts only (no PHI)."""
+"""Readiness checks: may this process take traffic? Names, booleans and counts only (no PHI).
+
+Only what answering API requests needs: the database and its schema. Nothing optional (mail,
+the outbox backlog) is checked here: a mail outage would fail the probe of every instance at
+once and take the whole API out of rotation for something no request depends on. The outbox
+is watched through /metrics (ops.metrics) and the worker's backlog warning instead.
+"""
 
 import logging
-import os
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.utils import timezone
-
-from care.models import Notification, NotificationStatus
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_OUTBOX_BACKLOG_MAX = 500
 
 # Migrations do not un-apply under a running process: once seen complete, never re-read the
 # migration files (loading the graph costs far more than the rest of the probe).
 _migrations_complete = False
-
-
-def outbox_backlog_max() -> int:
-    return int(os.environ.get("READYZ_OUTBOX_BACKLOG_MAX", DEFAULT_OUTBOX_BACKLOG_MAX))
 
 
 def check_database() -> dict:
@@ -43,23 +39,12 @@ def check_migrations() -> dict:
     return {"ok": pending == 0, "pending": pending}
 
 
-def check_outbox() -> dict:
-    """Pending notifications already due: a growing pile means delivery is failing."""
-    limit = outbox_backlog_max()
-    due = Notification.objects.filter(
-        status=NotificationStatus.PENDING, next_attempt_at__lte=timezone.now()
-    ).count()
-    return {"ok": due < limit, "due": due, "max": limit}
-
-
 def readiness() -> tuple[bool, dict]:
     checks = {"database": check_database()}
     if checks["database"]["ok"]:
         try:
             checks["migrations"] = check_migrations()
-            checks["outbox"] = check_outbox()
-        except DatabaseError as error:  # e.g. the tables do not exist yet
+        except DatabaseError as error:  # e.g. the migration table cannot be read
             logger.warning("readyz: check failed: %s", type(error).__name__)
-            checks.setdefault("migrations", {"ok": False})
-            checks.setdefault("outbox", {"ok": False})
+            checks["migrations"] = {"ok": False}
     return all(check["ok"] for check in checks.values()), checks
