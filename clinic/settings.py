@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "users.admin_sessions.AdminSessionMiddleware",  # admin views only: idle, absolute and revoked sessions end
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -248,6 +249,15 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG  # the admin's cookies
 SESSION_COOKIE_HTTPONLY = True
+# The Django session serves the admin only (the API never reads it). Its rows stay in the
+# database so that a logout or a revocation really ends them (a signed-cookie session cannot be
+# taken back). users.admin_sessions ends it after JWT_REFRESH_IDLE_TIMEOUT without an admin
+# request and at the refresh absolute lifetime; the cookie and the row never outlive the latter,
+# and the cookie goes when the browser closes (shared clinic workstations).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = int(GRAPHQL_JWT["JWT_REFRESH_EXPIRATION_DELTA"].total_seconds())
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = False  # last activity is written at most once a minute instead
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # schema.limits.MAX_BODY_BYTES; /graphql/ answers 413 itself
 # CORS (django-cors-headers): only the listed single-page apps, only /graphql/, only POST;
 # credentials (the refresh-token cookie) only in cookie mode.

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 
+from users import admin_sessions  # noqa: F401  connects the receiver that stamps (and audits) admin logins
 from users.models import Doctor, Patient, User
 from users.services import doctor_create
 from users.sessions import sessions_revoke_all
