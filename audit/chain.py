@@ -24,6 +24,8 @@ from collections.abc import Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from ops.metrics import AUDIT_APPEND_SECONDS
+
 GENESIS_HASH = "0" * 64
 APPEND_BATCH_SIZE = 500
 # Arbitrary, fixed: the key of the PostgreSQL advisory lock that serialises appends.
@@ -156,6 +158,7 @@ def _append_batch(events: Sequence, connection) -> None:
         event._state.db = connection.alias
 
 
+@AUDIT_APPEND_SECONDS.time()  # /metrics: what an append costs the request that makes it
 def chain_append(events: Sequence, *, using: str | None = None) -> None:
     """Append `events` (unsaved AuditEvents) to the chain: one statement per batch."""
     events = list(events)

@@ -1,10 +1,16 @@
 """Gunicorn settings for `make serve`, read from the environment.
 
+`make serve` (ops/serve.py) runs gunicorn behind nginx, on a unix socket in its run directory
+(it sets BIND); gunicorn alone on a port is for SERVE_BEHIND_PROXY=1 deployments, whose own
+proxy buffers requests: its workers read request bodies themselves, so clients trickling bodies
+straight at it would hold them.
+
 WEB_CONCURRENCY   worker processes (default: 2 x CPU cores + 1, at most 8)
 GUNICORN_THREADS  threads per worker; above 1 the workers are `gthread` (default 1: `sync`)
 BIND              address to listen on (default 127.0.0.1:8000; PORT alone sets 0.0.0.0:$PORT)
 GUNICORN_TIMEOUT  seconds before a silent worker is killed and replaced (default 30)
-FORWARDED_ALLOW_IPS  proxies trusted for X-Forwarded-* (gunicorn's default: 127.0.0.1)
+FORWARDED_ALLOW_IPS  proxies trusted for X-Forwarded-* (gunicorn's default: 127.0.0.1; a unix
+                     socket's peer, nginx under `make serve`, is always trusted)
 GUNICORN_CONTROL_SOCKET  path of gunicorn's control socket (default: none, disabled)
 
 Requests are logged as JSON by ops.middleware.RequestLogMiddleware, so gunicorn's own access log
@@ -13,8 +19,14 @@ stays off; its error log (worker starts, timeouts) goes to stderr as JSON lines 
 
 import multiprocessing
 import os
+import tempfile
 
 wsgi_app = "clinic.wsgi:application"
+
+# /metrics merges the samples of every worker process (ops/metrics.py) through files in this
+# directory: a fresh one per server start, set here in the master so that every worker inherits it.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="clinic-metrics-")
 
 bind = os.environ.get("BIND") or (f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))

@@ -12,6 +12,7 @@ from django.http import HttpResponseNotAllowed, JsonResponse
 from django.utils.functional import SimpleLazyObject, empty
 
 from ops.health import readiness
+from ops.metrics import observe_request
 
 logger = logging.getLogger("clinic.request")
 
@@ -104,6 +105,7 @@ class RequestLogMiddleware:
         error_codes = getattr(request, "graphql_error_codes", None)
         if error_codes is None and response.status_code >= 400:
             error_codes = _refusal_codes(response)
+        observe_request(request, seconds=duration_ms / 1000, error_codes=error_codes or [])
         logger.log(
             logging.ERROR if response.status_code >= 500 else logging.INFO,
             "%s %s %s in %s ms, %s queries",
