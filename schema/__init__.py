@@ -12,6 +12,7 @@ from schema.auth import AuthMutation, OneTokenAuthPerDocument
 from schema.care.mutations import CareMutation
 from schema.care.queries import CareQuery
 from schema.limits import DocumentLimits
+from schema.lone_surrogates import RejectLoneSurrogates
 from schema.null_characters import RejectNullCharacters
 from schema.observability import OperationLogExtension
 from schema.pagination import MAX_PAGE_SIZE
@@ -43,7 +44,8 @@ schema = LeanSchema(  # strawberry.Schema, cheaper per request (schema/performan
     mutation=Mutation,
     extensions=[
         OperationLogExtension,
-        DocumentLimits,  # first: refuses over-limit documents before any other work
+        RejectLoneSurrogates,  # before anything encodes the text: invalid Unicode is BAD_USER_INPUT
+        DocumentLimits,  # refuses over-limit documents before any other work
         RejectNullCharacters,  # NUL in any input string: BAD_USER_INPUT, never a database error
         QueryOptimizer,  # strawberry-django's optimizer without per-field middleware (schema/performance.py)
         ReadAuditExtension,  # appends the request's PHI-read audit events in one statement

@@ -22,7 +22,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from graphql import (
+    ArgumentNode,
     DirectiveNode,
     DocumentNode,
     FieldNode,
@@ -33,6 +35,7 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationContext,
     ValidationRule,
     VariableNode,
@@ -42,7 +45,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
 from schema.errors import ErrorCode
-from schema.pagination import MAX_PAGE_SIZE
+from schema.pagination import MAX_PAGE_SIZE, cursor_offset
 
 MAX_DEPTH = 10  # graphql-depth-limit's count: root fields are level 0; `edges { node }` costs two
 MAX_ALIASES = 15
@@ -58,6 +61,7 @@ MAX_REPEATS_PER_SELECTION = 20
 MAX_INTROSPECTION_LIST_DEPTH = 3
 MAX_BODY_BYTES = 1024 * 1024  # enforced by schema.views (HTTP 413) before parsing
 
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # GraphQL's Int is 32 bits
 INTROSPECTION_LISTS = frozenset({"fields", "interfaces", "possibleTypes", "inputFields"})
 # graphql-core's messages for the parser limits given in `parse_options`.
 PARSER_LIMIT_MESSAGES = ("tokens. Parsing aborted.", "comments. Parsing aborted.", "nested too deeply")
@@ -208,11 +212,20 @@ class IntrospectionDepthRule(ValidationRule):
         return False
 
 
-def page_size_rule(variables: Mapping[str, Any] | None) -> type[ValidationRule]:
-    """`first` at most MAX_PAGE_SIZE, whether written in the document or passed as a variable."""
+def connection_arguments_rule(variables: Mapping[str, Any] | None) -> type[ValidationRule]:
+    """`first` and `after` of every connection, at any depth, written in the document or passed as
+    variables (defaults included), checked before anything runs.
+
+    `first` over MAX_PAGE_SIZE is a limit (QUERY_TOO_COMPLEX); a negative `first` or an `after`
+    that is not a cursor of this API is bad input (BAD_USER_INPUT, as ForwardConnectionExtension
+    answers). The resolver checks them too, but only when it runs: under a list, the optimizer
+    prefetches nested connections first and met a negative `first` or an undecodable cursor
+    before any check, answering INTERNAL. Values of the wrong type are left to graphql-core's
+    coercion.
+    """
     variables = variables or {}
 
-    class PageSizeRule(ValidationRule):
+    class ConnectionArgumentsRule(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
             self.defaults: dict[str, Any] = {}
@@ -226,35 +239,66 @@ def page_size_rule(variables: Mapping[str, Any] | None) -> type[ValidationRule]:
 
         def enter_field(self, node: FieldNode, *_args: Any) -> None:
             for argument in node.arguments or ():
-                if argument.name.value == "first" and self.over_limit(argument.value):
-                    self.report_error(
-                        GraphQLError(f"'first' may be at most {MAX_PAGE_SIZE}.", argument)
-                    )
+                if argument.name.value == "first":
+                    self.check_first(argument)
+                elif argument.name.value == "after":
+                    self.check_after(argument)
 
-        def over_limit(self, value: Any) -> bool:
+        def check_first(self, argument: ArgumentNode) -> None:
+            first = self.value(argument.value)
+            if isinstance(first, IntValueNode):
+                first = int(first.value)
+            if not isinstance(first, int) or isinstance(first, bool) or not INT_MIN <= first <= INT_MAX:
+                return  # not an Int at all: graphql-core's coercion answers BAD_USER_INPUT
+            if first > MAX_PAGE_SIZE:
+                self.report_error(too_complex(GraphQLError(f"'first' may be at most {MAX_PAGE_SIZE}.", argument)))
+            elif first < 0:
+                self.report_error(bad_input(argument, "first", f"Must be between 0 and {MAX_PAGE_SIZE}."))
+
+        def check_after(self, argument: ArgumentNode) -> None:
+            after = self.value(argument.value)
+            if isinstance(after, StringValueNode):
+                after = after.value
+            if isinstance(after, str) and not is_cursor(after):
+                self.report_error(bad_input(argument, "after", "Not a valid cursor."))
+
+        def value(self, value: Any) -> Any:
             if isinstance(value, VariableNode):
                 name = value.name.value
-                if name in variables:
-                    value = variables[name]
-                else:
-                    value = self.defaults.get(name)
-            if isinstance(value, IntValueNode):
-                value = int(value.value)
-            return isinstance(value, int) and not isinstance(value, bool) and value > MAX_PAGE_SIZE
+                return variables[name] if name in variables else self.defaults.get(name)
+            return value
 
-    return PageSizeRule
+    return ConnectionArgumentsRule
+
+
+def bad_input(node: Any, field: str, message: str) -> GraphQLError:
+    """BAD_USER_INPUT naming the argument, as the resolvers' ValidationError would."""
+    return GraphQLError("Invalid input.", node, original_error=ValidationError({field: [message]}))
+
+
+def is_cursor(value: str) -> bool:
+    try:
+        cursor_offset(value)
+    except Exception:  # noqa: BLE001 - anything undecodable is not a cursor
+        return False
+    return True
 
 
 def limit_errors(schema: Any, document: DocumentNode, variables: Mapping[str, Any] | None) -> list[GraphQLError]:
-    """Every limit the document breaks, as QUERY_TOO_COMPLEX errors (empty when within limits)."""
+    """Every limit the document breaks, as QUERY_TOO_COMPLEX errors (empty when within limits),
+    and every connection argument out of range, as BAD_USER_INPUT."""
     rules = [
         DepthAndAliasRule,
         DirectiveCountRule,
         RepeatedSelectionRule,
         IntrospectionDepthRule,
-        page_size_rule(variables),
+        connection_arguments_rule(variables),
     ]
-    return [too_complex(error) for error in validate(schema, document, rules, max_errors=10)]
+    # Errors about the input itself (ConnectionArgumentsRule's BAD_USER_INPUT) carry their cause.
+    return [
+        error if error.original_error is not None else too_complex(error)
+        for error in validate(schema, document, rules, max_errors=10)
+    ]
 
 
 def introspection_allowed(request: Any) -> bool:
