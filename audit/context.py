@@ -34,10 +34,12 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-# What a proxy or client may hand us as X-Request-ID: UUIDs and the usual trace ids fit; anything
-# longer than AuditEvent.request_id holds, or with other characters (spaces, quotes, newlines:
-# log and header injection), is replaced by a fresh id.
-INCOMING_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+# What a proxy or client may hand us as X-Request-ID (DESIGN.md section 6): UUIDs and the usual
+# trace ids fit. Anything longer than AuditEvent.request_id holds, or with other characters
+# (spaces, quotes, newlines, colons, non-ASCII: log and header injection, ids that sort or split
+# oddly in log tools), is replaced by a fresh id. ASCII only: \w and [a-z] with re.IGNORECASE
+# would let Unicode letters in, so the class is spelled out.
+INCOMING_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def request_id_from_header(value: str | None) -> str:
