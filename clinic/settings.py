@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "audit",
     "records",
     "care",
+    "idempotency",  # the HTTP API layer's Idempotency-Key answers (not a domain app)
 ]
 
 MIDDLEWARE = [
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's static files, in production too
     "audit.middleware.RequestOriginMiddleware",
+    "schema.middleware.GraphQLFailureMiddleware",  # /graphql/: JSON even when a middleware fails, no-store
     "ops.middleware.RequestLogMiddleware",  # one JSON line per request, inside the request id
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

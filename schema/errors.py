@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from graphql import ArgumentNode, GraphQLError, ObjectFieldNode, Visitor, parse, visit
 
 from users.errors import Conflict, NotAuthenticated, RateLimited, TokenError
@@ -26,6 +27,7 @@ class ErrorCode(StrEnum):
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     CONFLICT = "CONFLICT"
     INTERNAL = "INTERNAL"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # the database cannot be reached: retry (Retry-After)
 
 
 class ClinicGraphQLError(Exception):
@@ -69,7 +71,30 @@ def classify(original: BaseException | None) -> tuple[ErrorCode, str, dict[str, 
         return ErrorCode.CONFLICT, str(original), {}
     if isinstance(original, RateLimited):
         return ErrorCode.RATE_LIMITED, str(original), {}
+    if database_unreachable(original):
+        return ErrorCode.SERVICE_UNAVAILABLE, "The service is unavailable; retry later.", {
+            "retryAfter": SERVICE_UNAVAILABLE_RETRY_AFTER
+        }
     return ErrorCode.INTERNAL, "Internal server error.", {}
+
+
+# Seconds a client should wait before retrying when the database is unreachable (Retry-After):
+# long enough for a failover or a restart of PostgreSQL, short enough not to lose the user.
+SERVICE_UNAVAILABLE_RETRY_AFTER = 5
+
+
+def database_unreachable(error: BaseException | None) -> bool:
+    """Did `error` come from a database we cannot reach, rather than from a query?
+
+    Django raises OperationalError for both a refused connection and, say, a statement timeout
+    or a locked SQLite file; only the first is "unavailable". Django leaves `connection` None
+    when connecting failed, and psycopg marks a connection the server dropped as closed. Neither
+    check costs a query (a probe would itself hang on a dead server).
+    """
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    raw = connections[DEFAULT_DB_ALIAS].connection
+    return raw is None or bool(getattr(raw, "closed", False))
 
 
 VARIABLE_ERROR = re.compile(
@@ -139,14 +164,14 @@ def format_error(error: GraphQLError, *, request_id: str = "") -> dict[str, Any]
         code, extra = ErrorCode.BAD_USER_INPUT, {"fields": fields}
     else:
         code, message, extra = classify(original)
-    if code == ErrorCode.INTERNAL:
+    if code in (ErrorCode.INTERNAL, ErrorCode.SERVICE_UNAVAILABLE):
         logger.error(
             "Unexpected error in request %s at %s",
             request_id or "-",
             error.path,
             exc_info=(type(original), original, original.__traceback__) if original else None,
         )
-        extra = {"requestId": request_id}
+        extra = {**extra, "requestId": request_id}
     formatted: dict[str, Any] = {"message": message}
     if error.locations is not None:
         formatted["locations"] = [location._asdict() for location in error.locations]

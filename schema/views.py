@@ -1,4 +1,5 @@
 import json
+import re
 
 from cross_web import HTTPException
 from django.conf import settings
@@ -6,6 +7,19 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import classonlymethod
 from django.views.decorators.csrf import csrf_exempt
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    SelectionSetNode,
+    get_named_type,
+    get_operation_ast,
+    parse,
+)
+from graphql import OperationType as GraphQLOperationType
 from strawberry.django.views import GraphQLView
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse
@@ -13,12 +27,26 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from idempotency.errors import IdempotencyKeyReused
+from idempotency.services import Answer, Execution, idempotent_execute, request_fingerprint
 from schema import schema
-from schema.errors import ErrorCode, format_error, merge_repeated
-from schema.limits import MAX_BODY_BYTES
+from schema.errors import SERVICE_UNAVAILABLE_RETRY_AFTER, ErrorCode, format_error, merge_repeated
+from schema.limits import MAX_BODY_BYTES, MAX_TOKENS
 from users.tokens import authenticate_request
 
 POST_OPERATION_TYPES = frozenset(OperationType.from_http("POST"))
+
+IDEMPOTENCY_KEY_HEADER = "HTTP_IDEMPOTENCY_KEY"
+IDEMPOTENCY_KEY_MAX_LENGTH = 255  # idempotency.models.IdempotencyKey.key
+# An answer with one of these is not kept for a retry: the failure may not happen again, and the
+# request's writes are rolled back with it (a retry must not add to half a mutation).
+TRANSIENT_CODES = frozenset({ErrorCode.INTERNAL.value, ErrorCode.SERVICE_UNAVAILABLE.value})
+# Kept neither, but the writes stand (the throttle's own counters): a retry after the wait runs.
+RELEASED_CODES = frozenset({ErrorCode.RATE_LIMITED.value})
+# Payload fields that hold a credential. A mutation returning one (tokenAuth, refreshToken,
+# changePassword, and any added later with such a payload) ignores Idempotency-Key: its answer
+# would otherwise sit in the database in clear for 24 hours, while sessions store only digests.
+CREDENTIAL_FIELDS = frozenset({"token", "refreshToken", "csrfToken", "mfaToken", "secret", "otpauthUri"})
 
 
 class ClinicGraphQLView(GraphQLView):
@@ -35,6 +63,15 @@ class ClinicGraphQLView(GraphQLView):
         return csrf_exempt(super().as_view(**initkwargs))
 
     def dispatch(self, request, *args, **kwargs):
+        """Every answer of /graphql/ is JSON and never cached, whatever fails (DESIGN.md section 5)."""
+        try:
+            response = self.answer(request, *args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - reported as INTERNAL / SERVICE_UNAVAILABLE, logged
+            response = failure_response(request, error)
+        response["Cache-Control"] = "no-store"  # tokens and PHI: no browser or proxy keeps a copy
+        return response
+
+    def answer(self, request, *args, **kwargs) -> HttpResponse:
         if (
             self.graphql_ide
             and request.method == "GET"
@@ -44,13 +81,50 @@ class ClinicGraphQLView(GraphQLView):
         refused = self.refuse_transport(request)
         if refused is not None:
             return refused
+        key = request.META.get(IDEMPOTENCY_KEY_HEADER)
+        if key is not None:
+            key = idempotency_key_from_header(key)
+            if key is None:
+                return refusal(
+                    400,
+                    "The Idempotency-Key header must be 1-255 printable ASCII characters.",
+                    ErrorCode.BAD_USER_INPUT,
+                    fields={"idempotencyKey": ["1-255 printable ASCII characters."]},
+                )
         authenticate_request(request)
         try:
+            if key is not None and request.user.is_authenticated and is_idempotent_mutation(self.payload):
+                return self.execute_once(request, key)
             return self.execute(request)
         except HTTPException as error:  # Strawberry's own refusals (no query, bad variables...), as JSON
             return refusal(error.status_code, error.reason, ErrorCode.BAD_USER_INPUT)
+        except IdempotencyKeyReused as error:
+            # The draft's 422: the request is well formed but contradicts the key's first use. (Its
+            # 409 is for a duplicate still in flight, which we never answer: it waits for the first.)
+            return refusal(422, str(error), ErrorCode.CONFLICT)
 
-    def execute(self, request) -> HttpResponse:
+    def execute_once(self, request, key: str) -> HttpResponse:
+        """The mutation runs at most once per user and key; a retry gets the stored answer."""
+
+        def run() -> Execution[HttpResponse]:
+            response = self.execute(request, all_or_nothing=True)
+            codes = set(getattr(request, "graphql_error_codes", ()))
+            if codes & TRANSIENT_CODES:
+                return Execution(response, answer=None, rollback=True)
+            if codes & RELEASED_CODES:
+                return Execution(response, answer=None)
+            return Execution(response, Answer(response.status_code, response["Content-Type"], response.content))
+
+        outcome = idempotent_execute(
+            user=request.user, key=key, fingerprint=request_fingerprint(self.payload), execute=run
+        )
+        if isinstance(outcome, Answer):
+            response = HttpResponse(outcome.body, status=outcome.status, content_type=outcome.content_type)
+            response["Idempotent-Replayed"] = "true"  # as Stripe's API says it: not a second execution
+            return response
+        return outcome
+
+    def execute(self, request, *, all_or_nothing: bool = False) -> HttpResponse:
         """Strawberry's `run` for the one POSTed JSON operation refuse_transport let through.
 
         Its `run` would check the method and content type again, wrap the request three times,
@@ -82,7 +156,14 @@ class ClinicGraphQLView(GraphQLView):
             raise HTTPException(400, error.as_http_error_reason("POST")) from error
         except MissingQueryError as error:
             raise HTTPException(400, "No GraphQL query found in the request") from error
-        return self.create_response(response_data=self.process_result(request, result), sub_response=sub_response)
+        response_data = self.process_result(request, result)
+        codes = set(getattr(request, "graphql_error_codes", ()))
+        if all_or_nothing and codes & TRANSIENT_CODES:
+            response_data["data"] = None  # its writes are rolled back: no field may claim one happened
+        if ErrorCode.SERVICE_UNAVAILABLE.value in codes:
+            sub_response.status_code = 503
+            sub_response["Retry-After"] = str(SERVICE_UNAVAILABLE_RETRY_AFTER)
+        return self.create_response(response_data=response_data, sub_response=sub_response)
 
     def get_sub_response(self, request) -> HttpResponse:
         # The response itself, which create_response fills: Strawberry's is a JsonResponse whose
@@ -138,5 +219,101 @@ class ClinicGraphQLView(GraphQLView):
         return response
 
 
-def refusal(status: int, message: str, code: ErrorCode) -> JsonResponse:
-    return JsonResponse({"errors": [{"message": message, "extensions": {"code": code.value}}]}, status=status)
+def refusal(status: int, message: str, code: ErrorCode, **extensions) -> JsonResponse:
+    return JsonResponse(
+        {"errors": [{"message": message, "extensions": {"code": code.value, **extensions}}]}, status=status
+    )
+
+
+def failure_response(request, error: BaseException | None) -> JsonResponse:
+    """An exception no one handled, as format_error reports one: masked, logged with the request id.
+
+    SERVICE_UNAVAILABLE (HTTP 503, Retry-After) when the database cannot be reached, otherwise
+    INTERNAL (500); never Django's HTML page, never a traceback.
+    """
+    original = error if error is not None else RuntimeError("a non-JSON error response on /graphql/")
+    formatted = format_error(
+        GraphQLError("Internal server error.", original_error=original), request_id=getattr(request, "request_id", "")
+    )
+    code = formatted["extensions"]["code"]
+    if code not in TRANSIENT_CODES:  # e.g. a PermissionDenied from a middleware: still unexpected here
+        formatted = format_error(
+            GraphQLError("Internal server error.", original_error=RuntimeError(code)),
+            request_id=getattr(request, "request_id", ""),
+        )
+        code = ErrorCode.INTERNAL.value
+    request.graphql_error_codes = [code]  # for the request log line
+    response = JsonResponse({"errors": [formatted]}, status=503 if code == ErrorCode.SERVICE_UNAVAILABLE else 500)
+    if code == ErrorCode.SERVICE_UNAVAILABLE:
+        response["Retry-After"] = str(SERVICE_UNAVAILABLE_RETRY_AFTER)
+    return response
+
+
+# RFC 8941 sf-string, the draft's form of the header: a quoted string, \" and \\ its only escapes.
+SF_STRING = re.compile(r'"((?:[ !#-\[\]-~]|\\["\\])*)"')
+
+
+def idempotency_key_from_header(value: str) -> str | None:
+    """The key of an Idempotency-Key header, quoted as the draft writes it or bare; None if malformed.
+
+    Printable ASCII only (WSGI hands other bytes over as Latin-1 characters, which fail here).
+    """
+    quoted = SF_STRING.fullmatch(value)
+    if quoted is not None:
+        value = re.sub(r'\\(["\\])', r"\1", quoted[1])
+    elif '"' in value:
+        return None
+    if not 1 <= len(value) <= IDEMPOTENCY_KEY_MAX_LENGTH or not all(" " <= char <= "~" for char in value):
+        return None
+    return value
+
+
+def _credential_mutations() -> frozenset[str]:
+    mutation_type = schema._schema.mutation_type
+    return frozenset(
+        name
+        for name, field in mutation_type.fields.items()
+        if CREDENTIAL_FIELDS & set(getattr(get_named_type(field.type), "fields", {}))
+    )
+
+
+CREDENTIAL_MUTATIONS = _credential_mutations()
+
+
+def is_idempotent_mutation(payload: dict) -> bool:
+    """Does Idempotency-Key apply: a mutation (not a query) that returns no credential?
+
+    Parsed here, before the schema runs, with the same token cap as DocumentLimits; a document
+    that does not parse runs without the key and gets its syntax error.
+    """
+    query = payload.get("query")
+    if not isinstance(query, str):
+        return False
+    try:
+        document = parse(query, max_tokens=MAX_TOKENS, no_location=True)
+    except GraphQLError:
+        return False
+    operation = get_operation_ast(document, payload.get("operationName"))
+    if operation is None or operation.operation != GraphQLOperationType.MUTATION:
+        return False
+    return not (root_field_names(document, operation.selection_set) & CREDENTIAL_MUTATIONS)
+
+
+def root_field_names(document: DocumentNode, selection_set: SelectionSetNode, seen: frozenset = frozenset()) -> set:
+    """Names (not aliases) of the fields selected at the root, through fragments too."""
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    names: set[str] = set()
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            names.add(selection.name.value)
+        elif isinstance(selection, InlineFragmentNode):
+            names |= root_field_names(document, selection.selection_set, seen)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                names |= root_field_names(document, fragment.selection_set, seen | {selection.name.value})
+    return names
