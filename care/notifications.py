@@ -268,15 +268,23 @@ def _notifications_fail_exhausted(*, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class OutboxBacklog:
-    """Counts only: no recipient, no content."""
+    """Counts only: no recipient, no content.
+
+    Every row is due from the moment it is written; a failed attempt only defers its next try.
+    So the age of the oldest unsent row is how late the most delayed mail is, outage or not.
+    """
 
     due: int  # PENDING and due now: waiting for a sender
-    scheduled: int  # PENDING with a retry time still ahead
+    scheduled: int  # PENDING with a retry time still ahead (an earlier attempt failed)
     failed: int  # FAILED: out of attempts, waiting for staff
-    oldest_due_created_at: datetime | None  # when the longest-waiting due row was written
+    oldest_unsent_created_at: datetime | None  # when the oldest PENDING row was written
 
-    def oldest_due_age_seconds(self, *, now: datetime) -> float:
-        return (now - self.oldest_due_created_at).total_seconds() if self.oldest_due_created_at else 0.0
+    @property
+    def unsent(self) -> int:
+        return self.due + self.scheduled
+
+    def oldest_unsent_age_seconds(self, *, now: datetime) -> float:
+        return max(0.0, (now - self.oldest_unsent_created_at).total_seconds()) if self.oldest_unsent_created_at else 0.0
 
 
 def outbox_backlog(*, now: datetime) -> OutboxBacklog:
@@ -287,10 +295,10 @@ def outbox_backlog(*, now: datetime) -> OutboxBacklog:
         due=Count("pk", filter=due),
         scheduled=Count("pk", filter=pending & Q(next_attempt_at__gt=now)),
         failed=Count("pk", filter=Q(status=NotificationStatus.FAILED)),
-        oldest=Min("created_at", filter=due),
+        oldest=Min("created_at", filter=pending),
     )
     return OutboxBacklog(
-        due=row["due"], scheduled=row["scheduled"], failed=row["failed"], oldest_due_created_at=row["oldest"]
+        due=row["due"], scheduled=row["scheduled"], failed=row["failed"], oldest_unsent_created_at=row["oldest"]
     )
 
 

@@ -50,8 +50,9 @@ class OutboxCollector:
         yield notifications
         yield GaugeMetricFamily(
             "clinic_outbox_oldest_due_age_seconds",
-            "Seconds since the longest-waiting due notification was written (0 when none is due).",
-            value=backlog.oldest_due_age_seconds(now=now),
+            "Seconds since the oldest unsent notification was written: it has been due since then, retries "
+            "only deferred it (0 when none is waiting).",
+            value=backlog.oldest_unsent_age_seconds(now=now),
         )
 
 

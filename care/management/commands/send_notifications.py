@@ -64,7 +64,7 @@ class Command(BaseCommand):
             "--backlog-warning",
             type=int,
             default=int(os.environ.get("NOTIFICATION_BACKLOG_WARNING", DEFAULT_BACKLOG_WARNING)),
-            help="With --loop: log a WARNING while at least this many notifications are due and unsent "
+            help="With --loop: log a WARNING while at least this many notifications are unsent "
             f"(env NOTIFICATION_BACKLOG_WARNING, default {DEFAULT_BACKLOG_WARNING}).",
         )
 
@@ -204,7 +204,7 @@ class Wakeup:
 
 
 class BacklogWatch:
-    """Logs a WARNING while the due backlog is at or over the threshold (mail is not going out).
+    """Logs a WARNING while the unsent backlog is at or over the threshold (mail is not going out).
 
     Every worker checks every BACKLOG_CHECK_SECONDS; it warns when the backlog crosses the
     threshold and again every BACKLOG_REPEAT_SECONDS while it stays there, and says when it is
@@ -222,17 +222,19 @@ class BacklogWatch:
             return
         self._checked_at = now
         backlog = outbox_backlog(now=timezone.now())
-        if backlog.due >= self.threshold:
+        if backlog.unsent >= self.threshold:
             if self._warned_at is None or now - self._warned_at >= BACKLOG_REPEAT_SECONDS:
                 self._warned_at = now
                 logger.warning(
-                    "notification backlog: %d due and unsent (threshold %d), the oldest waiting %.0f s; "
-                    "is the mail relay reachable?",
+                    "notification backlog: %d unsent (%d due, %d waiting for a retry; threshold %d), "
+                    "the oldest for %.0f s; is the mail relay reachable?",
+                    backlog.unsent,
                     backlog.due,
+                    backlog.scheduled,
                     self.threshold,
-                    backlog.oldest_due_age_seconds(now=timezone.now()),
-                    extra={"outbox_due": backlog.due, "outbox_threshold": self.threshold},
+                    backlog.oldest_unsent_age_seconds(now=timezone.now()),
+                    extra={"outbox_unsent": backlog.unsent, "outbox_threshold": self.threshold},
                 )
         elif self._warned_at is not None:
             self._warned_at = None
-            logger.info("notification backlog back under the threshold: %d due", backlog.due)
+            logger.info("notification backlog back under the threshold: %d unsent", backlog.unsent)
