@@ -33,11 +33,11 @@ schema: $(STAMP)
 	DEBUG=1 $(PY) manage.py export_schema schema --path schema.graphql
 
 # Production server (README "Deployment"): DEBUG off, so SECRET_KEY, JWT_SECRET_KEY, DATABASE_URL and
-# ALLOWED_HOSTS must be set. Workers: WEB_CONCURRENCY x GUNICORN_THREADS (clinic/gunicorn.conf.py).
+# ALLOWED_HOSTS must be set. ops/serve.py runs migrate and collectstatic, then nginx (a buffering proxy:
+# slow clients cannot hold the workers) -> gunicorn (clinic/gunicorn.conf.py, WEB_CONCURRENCY x
+# GUNICORN_THREADS) and the outbox worker. Needs nginx, or SERVE_BEHIND_PROXY=1 behind your own.
 serve: $(STAMP)
-	DATABASE_STATEMENT_TIMEOUT_MS=0 $(PY) manage.py migrate --noinput  # a data migration may run long
-	$(PY) manage.py collectstatic --noinput
-	exec $(VENV)/bin/gunicorn --config clinic/gunicorn.conf.py
+	exec $(PY) -m ops.serve
 
 # Bounded load run on PostgreSQL (DATABASE_URL): LOAD_SECONDS (30), LOAD_CLIENTS (8); starts its own
 # server like `make serve` unless LOAD_URL points at one. Fails on any error or lost write.
