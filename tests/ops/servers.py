@@ -162,3 +162,26 @@ class MailCatcher:
 
     def __exit__(self, *exc_info) -> None:
         self._controller.stop()
+
+
+class ServeLauncher(Server):
+    """`make serve`'s process tree (ops/serve.py): migrate and collectstatic, then nginx on `port`
+    in front of gunicorn (on a unix socket), and the outbox worker. Stopping it sends SIGTERM to
+    the launcher alone, which stops its children (they run in process groups of their own).
+
+    `command` may be ["make", "serve"] to start it through the Makefile.
+    """
+
+    def __init__(self, name: str, port: int, env: dict[str, str], log_path: Path, *,
+                 command: list[str] | None = None) -> None:
+        self.name, self.port, self.log_path = name, port, log_path
+        self.base_url = f"http://127.0.0.1:{port}"
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command or [sys.executable, "-m", "ops.serve"],
+                cwd=BASE_DIR,
+                env={**env, "BIND": f"127.0.0.1:{port}"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
