@@ -183,11 +183,23 @@ JWT_REFRESH_COOKIE = env_bool("JWT_REFRESH_COOKIE", False)
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_RESET_ON_SUCCESS = True
+# users.lockout resets a username+IP's failures on success itself, inside the critical section
+# that serialises attempts; axes' reset on user_logged_in would come after the lock is released.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "users.sessions.axes_username"
 # Our own audit trail records logins; axes' access log would also create a server session.
 AXES_DISABLE_ACCESS_LOG = True
+# Per username across all IPs (users.lockout): after LOGIN_USERNAME_FAILURE_BUDGET failures in a
+# sliding LOGIN_USERNAME_WINDOW, each further password check waits FIRST_DELAY, doubling with every
+# further failure, at most MAX_DELAY after the last one (RATE_LIMITED with retryAfter); IPs the
+# user signed in from within KNOWN_IP_AGE are exempt. Slows distributed guessing (about 30 guesses
+# an hour per account), never locks anyone out for longer than MAX_DELAY.
+LOGIN_USERNAME_FAILURE_BUDGET = int(os.environ.get("LOGIN_USERNAME_FAILURE_BUDGET", "20"))
+LOGIN_USERNAME_WINDOW = timedelta(minutes=int(os.environ.get("LOGIN_USERNAME_WINDOW_MINUTES", "60")))
+LOGIN_USERNAME_FIRST_DELAY = timedelta(seconds=10)
+LOGIN_USERNAME_MAX_DELAY = AXES_COOLOFF_TIME
+LOGIN_USERNAME_KNOWN_IP_AGE = timedelta(days=30)
 # No AxesMiddleware: it would answer /graphql/ with HTML or a bare 403; users.sessions turns a
 # lockout into a GraphQL error with code RATE_LIMITED instead.
 SILENCED_SYSTEM_CHECKS = ["axes.W002"]

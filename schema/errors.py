@@ -70,7 +70,8 @@ def classify(original: BaseException | None) -> tuple[ErrorCode, str, dict[str, 
     if isinstance(original, Conflict):
         return ErrorCode.CONFLICT, str(original), {}
     if isinstance(original, RateLimited):
-        return ErrorCode.RATE_LIMITED, str(original), {}
+        retry_after = {"retryAfter": original.retry_after} if original.retry_after is not None else {}
+        return ErrorCode.RATE_LIMITED, str(original), retry_after
     if database_unreachable(original):
         return ErrorCode.SERVICE_UNAVAILABLE, "The service is unavailable; retry later.", {
             "retryAfter": SERVICE_UNAVAILABLE_RETRY_AFTER

@@ -4,9 +4,13 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 
 from users import admin_sessions  # noqa: F401  connects the receiver that stamps (and audits) admin logins
+from users.forms import LockoutAdminAuthenticationForm
 from users.models import Doctor, Patient, User
 from users.services import doctor_create
 from users.sessions import sessions_revoke_all
+
+# The admin login is behind the API's lockout, serialised with it (users.lockout).
+admin.site.login_form = LockoutAdminAuthenticationForm
 
 
 class SessionEndingPasswordChangeForm(AdminPasswordChangeForm):

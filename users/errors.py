@@ -18,4 +18,8 @@ class TokenError(Exception):
 
 
 class RateLimited(Exception):
-    """Too many attempts (login lockout); try again later."""
+    """Too many attempts (login lockout); try again later, after `retry_after` seconds when known."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

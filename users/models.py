@@ -160,3 +160,23 @@ class RefreshToken(AbstractRefreshToken):
 
     def reuse(self, request=None):
         raise NotImplementedError("Refresh tokens rotate; JWT_REUSE_REFRESH_TOKENS must stay off.")
+
+
+class LoginFailure(models.Model):
+    """One wrong password for a username, from any IP: what the per-username budget counts.
+
+    Keyed by a keyed digest of the username (users.lockout), never the name itself: people type
+    passwords into the username field, and unknown names are counted like known ones.
+    """
+
+    username_digest = models.CharField(max_length=64)
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username_digest", "failed_at"]),
+            models.Index(fields=["failed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"login failure at {self.failed_at:%Y-%m-%d %H:%M:%S}"

@@ -10,7 +10,6 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -23,7 +22,8 @@ from graphql_jwt.utils import jwt_payload as graphql_jwt_payload
 from audit.context import current_origin
 from audit.models import Action, Outcome
 from audit.services import audit_event_record
-from users.errors import NotAuthenticated, RateLimited, TokenError
+from users.errors import NotAuthenticated, TokenError
+from users.lockout import login_attempt
 from users.models import RefreshToken, SessionEndReason, SessionFamily, User, refresh_token_digest
 
 logger = logging.getLogger("users.sessions")
@@ -31,7 +31,6 @@ logger = logging.getLogger("users.sessions")
 SESSION_VERSION_CLAIM = "sv"
 SESSION_ID_CLAIM = "sid"
 LOGIN_FAILED_MESSAGE = "Invalid username or password."
-LOCKED_OUT_MESSAGE = "Too many failed login attempts. Try again later."
 
 
 # --- django-graphql-jwt handlers --------------------------------------------------------------
@@ -110,21 +109,22 @@ def session_create(*, user: User) -> RefreshToken:
 
 
 def session_start(*, request, username: str, password: str) -> tuple[User, RefreshToken]:
-    """Password login through django-axes. Unknown users and wrong passwords fail alike.
+    """Password login under users.lockout's limits. Unknown users and wrong passwords fail alike.
 
-    Axes' backend refuses a locked-out username+IP before any password is checked and counts
-    each failure in the database; locked out (now or by this failure) answers RateLimited.
-    For an unknown username Django's ModelBackend still hashes the password once, so timing
-    does not tell the two failures apart either.
+    The check against both limits, the password hash and the recording of a failure (or the
+    reset after a success) happen in one critical section per username, whichever process
+    answers. A refusal, or the failure that reaches a limit, answers RateLimited (with
+    `retry_after`). For an unknown username Django's ModelBackend still hashes the password
+    once, so timing does not tell the two failures apart either.
     """
-    user = authenticate(request, username=username, password=password)
+    with login_attempt(request, username) as attempt:
+        user = attempt.authenticate(password)
+        if user is not None:
+            user_logged_in.send(sender=user.__class__, request=request, user=user)
     if user is None:
         audit_event_record(actor=None, action=Action.LOGIN_FAILURE, outcome=Outcome.DENIED)
-        if getattr(request, "axes_locked_out", False):
-            raise RateLimited(LOCKED_OUT_MESSAGE)
-        raise NotAuthenticated(LOGIN_FAILED_MESSAGE)
+        raise attempt.refusal or NotAuthenticated(LOGIN_FAILED_MESSAGE)
     with transaction.atomic():
-        user_logged_in.send(sender=user.__class__, request=request, user=user)  # axes: reset failures
         audit_event_record(actor=user, action=Action.LOGIN_SUCCESS)
         refresh = session_create(user=user)
     return user, refresh
@@ -211,11 +211,13 @@ def session_revoke_by_id(*, user: User, session_id) -> SessionFamily:
 def password_change(*, request, user: User, old_password: str, new_password: str) -> RefreshToken:
     """Change the caller's password, end all their sessions, and start a new one for this caller.
 
-    The old password is checked through authenticate() so guesses count towards the axes lockout.
+    The old password is checked like a login (users.lockout), so guesses count towards both limits.
     """
-    if authenticate(request, username=user.get_username(), password=old_password) is None:
-        if getattr(request, "axes_locked_out", False):
-            raise RateLimited(LOCKED_OUT_MESSAGE)
+    with login_attempt(request, user.get_username()) as attempt:
+        checked = attempt.authenticate(old_password)
+    if checked is None:
+        if attempt.refusal is not None:
+            raise attempt.refusal
         raise ValidationError({"old_password": ["The current password is incorrect."]})
     try:
         validate_password(new_password, user)
