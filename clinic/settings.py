@@ -109,6 +109,20 @@ def database_from_url(url: str) -> dict:
         options.setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")))
         statement_timeout = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "15000"))
         options["options"] = f"{options.get('options', '')} -c statement_timeout={statement_timeout}".strip()
+    elif database["ENGINE"] == "django.db.backends.sqlite3":
+        options = database.setdefault("OPTIONS", {})
+        # SQLite's default (DEFERRED) transaction reads first and asks for the write lock at its
+        # first write; when another writer got in between, SQLite fails it at once with "database
+        # is locked" (waiting could not help: its snapshot is stale), whatever the busy timeout.
+        # IMMEDIATE takes the write lock at BEGIN, so writers queue for it instead, and every
+        # read-then-write in a transaction (select_for_update is a no-op here) sees the last commit.
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        # How long a writer waits for the lock (seconds): below gunicorn's 30 s worker timeout.
+        options.setdefault("timeout", int(os.environ.get("DATABASE_BUSY_TIMEOUT_MS", "15000")) / 1000)
+        # WAL: readers never wait for the writer, nor it for them. It is stored in the file, so
+        # this only switches a new file over. synchronous stays FULL: an acknowledged write
+        # survives a power cut, not only a crash.
+        options.setdefault("init_command", "PRAGMA journal_mode=WAL")
     return database
 
 
