@@ -15,11 +15,12 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
-# Development server on 127.0.0.1:8000 with SQLite, DEBUG on and the demo accounts.
+# Development server on 127.0.0.1:8000 with SQLite, DEBUG on and the demo accounts, and the outbox
+# worker next to it (ops/run.py; mails appear on the console). Ctrl-C stops both.
 run: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=1 exec $(PY) -m ops.run 127.0.0.1:8000
 
 # The whole suite (SQLite by default; set DATABASE_URL for PostgreSQL).
 test: $(STAMP)
