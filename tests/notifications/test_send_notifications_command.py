@@ -93,3 +93,33 @@ def test_a_pass_sends_at_most_the_batch_size(smtp):
     assert out.getvalue().strip() == "3 sent, 0 to retry, 0 failed."
     assert len(smtp.messages) == 3
     assert Notification.objects.filter(status=NotificationStatus.PENDING).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_backlog_warning_fires_at_the_threshold_and_clears_when_mail_flows(smtp, caplog, monkeypatch):
+    # given four unsent rows (SMTP down), a threshold of three, and a check on every pass
+    from care.management.commands import send_notifications as command
+
+    monkeypatch.setattr(command, "BACKLOG_CHECK_SECONDS", 0)
+    for _ in range(2):
+        factories.assign(doctor=factories.make_doctor(), patient=factories.make_patient())
+    watch = command.BacklogWatch(threshold=3)
+    # when the worker looks, twice while it is high
+    with caplog.at_level("INFO", logger=command.__name__):
+        watch.check()
+        watch.check()
+    # then one warning (repeated only after BACKLOG_REPEAT_SECONDS), with counts and no recipient
+    warnings = [record for record in caplog.records if record.levelname == "WARNING"]
+    assert [record.getMessage().split(";")[0] for record in warnings] == [
+        "notification backlog: 4 unsent (4 due, 0 waiting for a retry"
+    ]
+    assert "@" not in warnings[0].getMessage()
+    # when the mail has gone out
+    caplog.clear()
+    Notification.objects.update(status=NotificationStatus.SENT, next_attempt_at=None)
+    with caplog.at_level("INFO", logger=command.__name__):
+        watch.check()
+    # then it says so
+    assert [record.getMessage() for record in caplog.records] == [
+        "notification backlog back under the threshold: 0 unsent"
+    ]

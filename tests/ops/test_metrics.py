@@ -66,7 +66,9 @@ def test_metrics_accepts_only_get(client, db, metrics_token):
     assert response.status_code == 405
 
 
-def test_the_outbox_gauges_are_read_from_the_database_at_scrape_time(client, world, metrics_token):
+def test_the_outbox_gauges_are_read_from_the_database_at_scrape_time(
+    client, world, metrics_token, django_assert_num_queries
+):
     # given (the world's assignments queued six mails) one row failed, one retrying later,
     # and the oldest due one written ten minutes ago
     rows = list(Notification.objects.order_by("created_at"))
@@ -75,8 +77,9 @@ def test_the_outbox_gauges_are_read_from_the_database_at_scrape_time(client, wor
     Notification.objects.filter(pk=rows[0].pk).update(status=NotificationStatus.FAILED, next_attempt_at=None)
     Notification.objects.filter(pk=rows[1].pk).update(next_attempt_at=now + timedelta(minutes=5))
     Notification.objects.filter(pk=rows[2].pk).update(created_at=now - timedelta(minutes=10))
-    # when
-    samples = scrape(client)
+    # when (one aggregate query)
+    with django_assert_num_queries(1):
+        samples = scrape(client)
     # then
     assert sample(samples, "clinic_outbox_notifications", state="due") == 4
     assert sample(samples, "clinic_outbox_notifications", state="scheduled") == 1
