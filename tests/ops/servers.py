@@ -19,10 +19,23 @@ PORTS = range(18800, 18900)
 
 
 def database_url() -> str:
-    """The URL of the database the test process uses (the test database, after setup)."""
+    """The URL of the database the test process uses (the test database, after setup).
+
+    On SQLite only a file can be shared with another process: the suite's in-memory test
+    database cannot (give the servers a file of their own: sqlite_url).
+    """
     s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        if connection.is_in_memory_db():
+            raise RuntimeError("the SQLite test database is in memory: another process cannot open it")
+        return sqlite_url(Path(s["NAME"]))
     auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def sqlite_url(path: Path) -> str:
+    """A DATABASE_URL for the SQLite file at `path` (absolute: four slashes)."""
+    return f"sqlite:///{path.resolve()}"
 
 
 def production_env(**overrides: str) -> dict[str, str]:
@@ -31,12 +44,21 @@ def production_env(**overrides: str) -> dict[str, str]:
     env.pop("DEBUG", None)
     env.update(
         DJANGO_SETTINGS_MODULE="clinic.settings",
-        DATABASE_URL=database_url(),
+        # Only when not overridden: the suite's own database may be one no other process can open.
+        DATABASE_URL=overrides.get("DATABASE_URL") or database_url(),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="0",
         LOG_FORMAT="json",
         LOG_LEVEL="INFO",
     )
+    env.update(overrides)
+    return env
+
+
+def development_env(**overrides: str) -> dict[str, str]:
+    """What `make run` gives runserver: DEBUG on, the development keys, the settings' defaults."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST", "DJANGO"))}
+    env.update(DJANGO_SETTINGS_MODULE="clinic.settings", DEBUG="1")
     env.update(overrides)
     return env
 
@@ -69,15 +91,31 @@ class Response:
         return [error["extensions"]["code"] for error in self.body.get("errors") or []]
 
 
-class Server:
-    """One gunicorn instance of clinic.wsgi, configured by clinic/gunicorn.conf.py."""
+GUNICORN = "gunicorn"
+RUNSERVER = "runserver"
 
-    def __init__(self, name: str, port: int, env: dict[str, str], log_path: Path) -> None:
-        self.name, self.port, self.log_path = name, port, log_path
+
+def server_command(kind: str, port: int) -> list[str]:
+    """How each shipped way of serving starts: `make serve` (gunicorn) or `make run` (runserver)."""
+    if kind == GUNICORN:
+        return [sys.executable, "-m", "gunicorn", "--config", "clinic/gunicorn.conf.py"]
+    if kind == RUNSERVER:
+        # As `make run` (threaded), minus the autoreloader's second process watching the files.
+        return [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    raise ValueError(f"unknown server kind {kind!r}")
+
+
+class Server:
+    """One server process of clinic: gunicorn configured by clinic/gunicorn.conf.py (the default)
+    or Django's runserver (pass kind=RUNSERVER and a DEBUG=1 env, as `make run`), on whatever
+    database `env["DATABASE_URL"]` names."""
+
+    def __init__(self, name: str, port: int, env: dict[str, str], log_path: Path, *, kind: str = GUNICORN) -> None:
+        self.name, self.port, self.log_path, self.kind = name, port, log_path, kind
         self.base_url = f"http://127.0.0.1:{port}"
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "clinic/gunicorn.conf.py"],
+                server_command(kind, port),
                 cwd=BASE_DIR,
                 env={**env, "BIND": f"127.0.0.1:{port}"},
                 stdout=log,
