@@ -10,6 +10,7 @@ class Action(models.TextChoices):
     ANNOTATION_READ = "ANNOTATION_READ", "Annotations read"
     ANNOTATION_ADD = "ANNOTATION_ADD", "Annotation added"
     ANNOTATION_RETRACT = "ANNOTATION_RETRACT", "Annotation retracted"
+    DEMOGRAPHICS_READ = "DEMOGRAPHICS_READ", "Demographics read"
     ASSIGNMENT_CREATE = "ASSIGNMENT_CREATE", "Doctor assigned"
     ASSIGNMENT_END = "ASSIGNMENT_END", "Assignment ended"
     PATIENT_REGISTER = "PATIENT_REGISTER", "Patient registered"

@@ -3,7 +3,7 @@
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from care.models import Assignment
 from users.models import Doctor, Patient, Role, User
@@ -68,22 +68,51 @@ def doctors_visible_to(*, user: User) -> QuerySet[Doctor]:
     return Doctor.objects.all()
 
 
+# Set on every assignment assignments_visible_to returns: may the caller see its patient's
+# demographics? Only through patients_visible_to, the one rule, so a formerly assigned doctor keeps
+# the ended assignment (its dates) but not whom it was about.
+PATIENT_VISIBLE = "patient_visible"
+
+
 def assignments_visible_to(*, user: User, active: bool | None = None) -> QuerySet[Assignment]:
-    """Own assignments for patients and doctors, all of them for staff."""
+    """Own assignments for patients and doctors, all of them for staff; each with PATIENT_VISIBLE."""
     if not user.is_authenticated or not user.is_active:
         return Assignment.objects.none()
     role = user.role
     if role == Role.PATIENT:
         assignments = Assignment.objects.filter(patient__user=user)
+        patient_visible = Value(True, output_field=BooleanField())
     elif role == Role.DOCTOR:
         assignments = Assignment.objects.filter(doctor__user=user)
+        # Visible while the doctor has an active assignment to that patient (this one or a later one).
+        patient_visible = Exists(patients_visible_to(user=user).filter(pk=OuterRef("patient_id")))
     elif is_staff_member(user):
         assignments = Assignment.objects.all()
+        patient_visible = Value(True, output_field=BooleanField())
     else:
         return Assignment.objects.none()
     if active is not None:
         assignments = assignments.filter(ended_at__isnull=active)
-    return assignments
+    return assignments.annotate(**{PATIENT_VISIBLE: patient_visible})
+
+
+def assignment_patient_visible_to(*, user: User, assignment: Assignment) -> bool:
+    """Whether `user` may see the demographics of `assignment`'s patient.
+
+    Free for assignments from assignments_visible_to (PATIENT_VISIBLE); one query otherwise.
+    """
+    visible = getattr(assignment, PATIENT_VISIBLE, None)
+    if visible is None:
+        visible = patients_visible_to(user=user).filter(pk=assignment.patient_id).exists()
+    return bool(visible)
+
+
+def assigner_account_visible_to(*, user: User) -> bool:
+    """Whether `user` may see the account (username, email) of whoever made an assignment.
+
+    Patients see that staff member by name and role only; doctors and staff, colleagues, see more.
+    """
+    return user.is_authenticated and user.is_active and user.role != Role.PATIENT
 
 
 def assignment_get_for(*, user: User, assignment_id: uuid.UUID | str) -> Assignment:

@@ -68,6 +68,9 @@ def record_patient_ids(*, record_ids) -> dict:
     return dict(HealthRecord.objects.filter(pk__in=list(record_ids)).values_list("pk", "patient_id"))
 
 
-def annotation_record_id(*, annotation_id) -> uuid.UUID | None:
-    """The record an existing annotation belongs to; None when there is no such annotation."""
-    return Annotation.objects.filter(pk=annotation_id).values_list("record_id", flat=True).first()
+def annotation_record_ids(*, annotation_id) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """(record id, patient id) of an existing annotation, in one query; (None, None) when there is none."""
+    return Annotation.objects.filter(pk=annotation_id).values_list("record_id", "record__patient_id").first() or (
+        None,
+        None,
+    )

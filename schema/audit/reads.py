@@ -1,11 +1,14 @@
 """Read auditing: one audit event per request per patient whose PHI the response carries.
 
 Hooks sit where HealthRecord and Annotation objects are handed out (Patient.healthRecord, node,
-myHealthRecord, the records mutations), not on leaf fields: the hot types stay free of
-per-field resolve hooks. Which fields were read is taken from the GraphQL selection (fragments
-and @skip/@include applied), once per (type, selection) and request. Everything collected is
-appended at the end of execution by ReadAuditExtension in ONE statement; if that fails, the
-response carries no data, only an INTERNAL error.
+myHealthRecord, the records mutations), and where Patient objects are handed out to staff
+(demographics: the patients list, node, Assignment.patient, User.patient, AuditEvent.patient),
+not on leaf fields: the hot types stay free of per-field resolve hooks. Which fields were read
+is taken from the GraphQL selection (fragments and @skip/@include applied), once per (type,
+selection) and request. Refused lookups, of a hidden object or of a missing one alike, are
+collected too, so both cost the same queries. Everything collected is appended at the end of
+execution by ReadAuditExtension in ONE statement; if that fails, the response carries no data,
+only an INTERNAL error.
 """
 
 import contextvars
@@ -16,19 +19,26 @@ from typing import Any
 from django.conf import settings
 from graphql import ExecutionResult, GraphQLError, GraphQLObjectType, get_named_type
 from graphql.execution.collect_fields import collect_sub_fields
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import FieldExtension, SchemaExtension
 
 from audit.models import Action, Outcome
 from audit.services import AuditDraft, audit_events_append
+from care.selectors import is_staff_member
 from records.models import Annotation, HealthRecord
-from records.selectors import annotation_record_id, record_patient_ids
+from records.selectors import annotation_record_ids, record_patient_ids
+from users.models import Patient
+from users.selectors import patient_ids
 
 logger = logging.getLogger(__name__)
 
 RECORD_TYPE = "HealthRecord"
 ANNOTATION_TYPE = "Annotation"
-# Selected but not PHI: identifiers, and the patient's demographics (audited nowhere).
+PATIENT_TYPE = "Patient"
+# Selected under a record but not its content: identifiers, and the patient (whose demographics
+# the caller may see anyway: a record is only visible to its patient and their doctors).
 NOT_PHI = frozenset({"id", "__typename", "patient"})
+# A patient's identifying fields (DESIGN.md section 2): audited when staff read them.
+DEMOGRAPHICS = frozenset({"fullName", "dateOfBirth", "medicalRecordNumber"})
 # Connections under a record whose nodes are PHI: named "<connection>.<field of the node>".
 PHI_CONNECTIONS = frozenset({"annotations", "history"})
 
@@ -42,11 +52,40 @@ class _RecordRead:
 class ReadAudit:
     """What one request read and was refused, until the extension writes it."""
 
-    def __init__(self, *, reads_enabled: bool) -> None:
+    def __init__(self, *, reads_enabled: bool, user) -> None:
         self.reads_enabled = reads_enabled
+        self.user = user
         self.reads: dict[str, _RecordRead] = {}  # by record id: one record per patient
+        self.demographics: dict[str, set[str]] = {}  # by patient id: fields staff read
         self.denied: list[AuditDraft] = []
         self._selection_cache: dict[tuple, frozenset[str]] = {}
+        self._staff: bool | None = None
+
+    def audits_demographics(self) -> bool:
+        """Staff reads of demographics are audited; the patient's own and their doctors' are not."""
+        if self._staff is None:
+            self._staff = self.reads_enabled and self.user is not None and is_staff_member(self.user)
+        return self._staff
+
+    def selected_demographics(self, info, *, connection: bool = False) -> frozenset[str]:
+        """The demographic fields selected on the Patient(s) `info`'s field returns."""
+        raw = getattr(info, "_raw_info", info)
+        key = (PATIENT_TYPE, connection, tuple(id(node) for node in raw.field_nodes))
+        if key not in self._selection_cache:
+            if connection:
+                field_def = raw.parent_type.fields[raw.field_name]
+                names = _connection_node_names(raw, field_def, raw.field_nodes)
+            else:
+                object_type = raw.schema.get_type(PATIENT_TYPE)
+                names = _leaf_names(
+                    collect_sub_fields(raw.schema, raw.fragments, raw.variable_values, object_type, raw.field_nodes)
+                )
+            self._selection_cache[key] = frozenset(names & DEMOGRAPHICS)
+        return self._selection_cache[key]
+
+    def add_demographics_read(self, *, patient_ids, fields: frozenset[str]) -> None:
+        for patient_id in patient_ids:
+            self.demographics.setdefault(str(patient_id), set()).update(fields)
 
     def selected_phi_fields(self, info, type_name: str) -> frozenset[str]:
         raw = getattr(info, "_raw_info", info)  # strawberry's Info wraps graphql-core's
@@ -85,6 +124,16 @@ class ReadAudit:
                     fields=tuple(sorted(read.fields)),
                 )
             )
+        drafts += [
+            AuditDraft(
+                action=Action.DEMOGRAPHICS_READ,
+                patient_id=patient_id,
+                object_type=Patient._meta.label,
+                object_id=patient_id,
+                fields=tuple(sorted(fields)),
+            )
+            for patient_id, fields in self.demographics.items()
+        ]
         return drafts + self.denied
 
 
@@ -162,36 +211,98 @@ def audit_annotation_read(info, annotation: Annotation | None) -> Annotation | N
     return annotation
 
 
-def audit_denied_on_record(info, *, action: Action, record_id, type_name: str = RECORD_TYPE) -> None:
-    """A refused attempt on the record `record_id`: audited if that record exists, else nothing."""
-    audit = _read_audit()
-    patient_id = next(iter(record_patient_ids(record_ids=[record_id]).values()), None)
-    if patient_id is None:
-        return  # no such record: nothing to protect, and the caller's answer is the same
-    audit.denied.append(
+# Refusals: a hidden object and a missing one are audited alike, in the request's one append,
+# after one lookup each of whose data was aimed at. So both take the same queries and the same
+# work (DESIGN.md section 2: "indistinguishable" covers cost). For a missing id the event has no
+# patient (there is none to notify) and names the model and the id asked for: an actor probing
+# ids shows in the trail as a run of DENIED events, whether or not the ids existed.
+
+
+def _deny(*, action: Action, patient_id, object_type: str, object_id, fields) -> None:
+    _read_audit().denied.append(
         AuditDraft(
             action=action,
             outcome=Outcome.DENIED,
             patient_id=patient_id,
-            object_type=HealthRecord._meta.label,
-            object_id=str(record_id),
-            fields=tuple(sorted(audit.selected_phi_fields(info, type_name))),
+            object_type=object_type,
+            object_id=str(object_id),
+            fields=tuple(sorted(fields)),
         )
     )
 
 
+def audit_denied_on_record(info, *, action: Action, record_id, type_name: str = RECORD_TYPE) -> None:
+    """A refused attempt on the record `record_id`, which may or may not exist.
+
+    `type_name`: what the refused field returns (an Annotation for addAnnotation), for its fields.
+    """
+    patient_id = next(iter(record_patient_ids(record_ids=[record_id]).values()), None)
+    fields = _read_audit().selected_phi_fields(info, type_name)
+    _deny(
+        action=action,
+        patient_id=patient_id,
+        object_type=HealthRecord._meta.label,
+        object_id=record_id,
+        fields=fields,
+    )
+
+
 def audit_denied_on_annotation(info, *, action: Action, annotation_id) -> None:
-    """A refused attempt on the annotation `annotation_id`: audited if it exists, else nothing."""
-    record_id = annotation_record_id(annotation_id=annotation_id)
-    if record_id is not None:
-        audit_denied_on_record(info, action=action, record_id=record_id, type_name=ANNOTATION_TYPE)
+    """A refused attempt on the annotation `annotation_id`, which may or may not exist.
+
+    An existing one is audited against its record (the patient's data it belongs to).
+    """
+    record_id, patient_id = annotation_record_ids(annotation_id=annotation_id)
+    fields = _read_audit().selected_phi_fields(info, ANNOTATION_TYPE)
+    if record_id is None:
+        object_type, object_id = Annotation._meta.label, annotation_id
+    else:
+        object_type, object_id = HealthRecord._meta.label, record_id
+    _deny(action=action, patient_id=patient_id, object_type=object_type, object_id=object_id, fields=fields)
+
+
+def audit_denied_on_patient(info, *, patient_id) -> None:
+    """A refused attempt on the demographics of the patient `patient_id`, who may or may not exist."""
+    existing = patient_ids(ids=[patient_id])
+    _deny(
+        action=Action.DEMOGRAPHICS_READ,
+        patient_id=existing[0] if existing else None,
+        object_type=Patient._meta.label,
+        object_id=patient_id,
+        fields=_read_audit().selected_demographics(info),
+    )
+
+
+def audit_demographics_read(info, patients, *, connection: bool = False):
+    """Note that `patients` (a Patient, None, or a list) go to the caller; returns `patients`.
+
+    Audited for staff only, and only when the selection holds a demographic field.
+    """
+    audit = _read_audit()
+    if patients is None or not audit.audits_demographics():
+        return patients
+    fields = audit.selected_demographics(info, connection=connection)
+    if fields:
+        ids = [patient.pk for patient in patients] if isinstance(patients, list) else [patients.pk]
+        audit.add_demographics_read(patient_ids=ids, fields=fields)
+    return patients
+
+
+class DemographicsReadExtension(FieldExtension):
+    """On a connection of patients, as its OUTERMOST extension: audits the page handed out."""
+
+    def resolve(self, next_, source, info, **kwargs):
+        connection = next_(source, info, **kwargs)
+        audit_demographics_read(info, [edge.node for edge in connection.edges], connection=True)
+        return connection
 
 
 class ReadAuditExtension(SchemaExtension):
     """Collects a request's PHI reads and refusals; appends them in one statement at the end."""
 
     def on_execute(self):
-        audit = ReadAudit(reads_enabled=getattr(settings, "AUDIT_READS", True))
+        request = getattr(self.execution_context.context, "request", None)
+        audit = ReadAudit(reads_enabled=getattr(settings, "AUDIT_READS", True), user=getattr(request, "user", None))
         token = _current.set(audit)
         try:
             yield
@@ -200,7 +311,6 @@ class ReadAuditExtension(SchemaExtension):
         drafts = audit.drafts()
         if not drafts:
             return
-        request = getattr(self.execution_context.context, "request", None)
         try:
             audit_events_append(actor=getattr(request, "user", None), drafts=drafts)
         except Exception as error:  # noqa: BLE001 - whatever failed, no unaudited PHI leaves
@@ -216,12 +326,16 @@ def audit_node_read(info, instance):
         return audit_record_read(info, instance)
     if isinstance(instance, Annotation):
         return audit_annotation_read(info, instance)
+    if isinstance(instance, Patient):
+        return audit_demographics_read(info, instance)
     return instance
 
 
 def audit_denied_node(info, *, type_name: str, pk) -> None:
-    """`node` found nothing the caller may see: a DENIED event if PHI by that id exists."""
+    """`node` found nothing the caller may see by a PHI type: a DENIED event, whether or not it exists."""
     if type_name == RECORD_TYPE:
         audit_denied_on_record(info, action=Action.RECORD_READ, record_id=pk)
     elif type_name == ANNOTATION_TYPE:
         audit_denied_on_annotation(info, action=Action.ANNOTATION_READ, annotation_id=pk)
+    elif type_name == PATIENT_TYPE:
+        audit_denied_on_patient(info, patient_id=pk)

@@ -5,6 +5,7 @@ from strawberry.types import Info
 
 from audit.models import Action, AuditEvent, Outcome
 from records.models import HealthRecordRevision
+from schema.audit.reads import audit_demographics_read
 from schema.errors import camel_case
 from schema.users.types import PatientType, RoleEnum, UserType
 from users.models import Role, User
@@ -21,13 +22,13 @@ class AuditActorType:
     role: RoleEnum = strawberry.field(description="Patient, doctor or staff.")
 
 
-def _actor_of(user: User | None) -> AuditActorType | None:
+def actor_of(user: User | None) -> AuditActorType | None:
     if user is None:
         return None
     return AuditActorType(full_name=user.full_name, role=user.role)
 
 
-def _actor_hints(relation: str) -> dict:
+def actor_hints(relation: str) -> dict:
     return {
         "select_related": [relation, f"{relation}__patient", f"{relation}__doctor"],
         "only": [
@@ -59,14 +60,14 @@ class AccessLogEntryType(relay.Node):
 
     @strawberry_django.field(
         description="Who did it; null when nobody was signed in. Other patients are not named.",
-        **_actor_hints("actor"),
+        **actor_hints("actor"),
     )
     def actor(self, root: AuditEvent, info: Info) -> AuditActorType | None:
         actor = root.actor
         if actor is not None and actor.pk != info.context.request.user.pk and actor.role == Role.PATIENT:
             # Another patient's identity (say, one who tried to open this record) is their PHI.
             return AuditActorType(full_name=ANOTHER_PATIENT, role=Role.PATIENT)
-        return _actor_of(actor)
+        return actor_of(actor)
 
     action: AuditActionEnum = strawberry_django.field(
         resolver=_event_action, description="What was done.", only=["action"]
@@ -82,6 +83,14 @@ class AccessLogEntryType(relay.Node):
     )
 
 
+def _event_patient(root: AuditEvent, info: Info):
+    # Auditors are staff: the demographics they read through the trail are audited too.
+    return audit_demographics_read(info, root.patient)
+
+
+_event_patient.can_optimize = True
+
+
 @strawberry_django.type(AuditEvent, name="AuditEvent", description="One entry of the audit trail (auditors only).")
 class AuditEventType(relay.Node):
     sequence: int = strawberry_django.field(description="Position in the hash chain: 1, 2, 3, … without gaps.")
@@ -89,7 +98,9 @@ class AuditEventType(relay.Node):
     prev_hash: str = strawberry_django.field(description="The previous event's hash.")
     created_at: strawberry.auto = strawberry_django.field(description="When it happened.")
     actor: UserType | None = strawberry_django.field(description="Who did it; null when nobody was signed in.")
-    patient: PatientType | None = strawberry_django.field(description="Whose data it concerned, if anyone's.")
+    patient: PatientType | None = strawberry_django.field(
+        resolver=_event_patient, field_name="patient", description="Whose data it concerned, if anyone's."
+    )
     object_type: str = strawberry_django.field(description='The model acted on, e.g. "records.HealthRecord".')
     object_id: str = strawberry_django.field(description="The primary key of the object acted on.")
     request_id: str = strawberry_django.field(description="The request it happened in (X-Request-ID).")
@@ -127,9 +138,9 @@ def _as_text(value) -> str | None:
 class HealthRecordRevisionType(relay.Node):
     changed_at: strawberry.auto = strawberry_django.field(description="When the change was made.")
 
-    @strawberry_django.field(description="Who made the change.", **_actor_hints("changed_by"))
+    @strawberry_django.field(description="Who made the change.", **actor_hints("changed_by"))
     def changed_by(self, root: HealthRecordRevision) -> AuditActorType:
-        return _actor_of(root.changed_by)
+        return actor_of(root.changed_by)
 
     @strawberry_django.field(description="Each changed field with its old and new value.", only=["changes"])
     def changes(self, root: HealthRecordRevision) -> list[RecordChangeType]:

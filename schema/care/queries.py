@@ -6,6 +6,7 @@ from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from care.selectors import assignments_visible_to, doctors_visible_to, patients_search
+from schema.audit.reads import DemographicsReadExtension
 from schema.care.types import AssignmentType
 from schema.pagination import connection
 from schema.permissions import IsAuthenticated, current_user, guard
@@ -16,7 +17,10 @@ from schema.users.types import DoctorType, PatientType
 class CareQuery:
     @connection(
         DjangoListConnection[PatientType],
-        description="Patients the caller may see: self, assigned patients, or all (staff, demographics only).",
+        description=(
+            "Patients the caller may see: self, actively assigned patients, or all (staff: demographics only, "
+            "each read audited in the patient's access log)."
+        ),
         extensions=guard(IsAuthenticated()),
     )
     def patients(
@@ -27,6 +31,9 @@ class CareQuery:
         ] = None,
     ) -> Iterable[PatientType]:
         return patients_search(user=current_user(info), search=search)
+
+    # Last, so outermost: it sees the page the connection built, and audits staff reads of it.
+    patients.extensions.append(DemographicsReadExtension())
 
     @connection(
         DjangoListConnection[DoctorType],

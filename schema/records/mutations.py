@@ -8,6 +8,7 @@ from records.permissions import RecordPermission
 from records.selectors import annotation_get_for, record_get_for, record_of_patient_user
 from records.services import annotation_add, annotation_retract, health_record_update
 from schema.audit.reads import (
+    ANNOTATION_TYPE,
     audit_annotation_read,
     audit_denied_on_annotation,
     audit_denied_on_record,
@@ -44,7 +45,9 @@ class RecordsMutation:
             record = record_get_for(user=user, record_id=record_pk, permission=RecordPermission.ANNOTATE)
             annotation = annotation_add(actor=user, record=record, body=input.body)
         except HealthRecord.DoesNotExist:
-            audit_denied_on_record(info, action=Action.ANNOTATION_ADD, record_id=record_pk)
+            audit_denied_on_record(
+                info, action=Action.ANNOTATION_ADD, record_id=record_pk, type_name=ANNOTATION_TYPE
+            )
             raise
         return audit_annotation_read(info, annotation)
 

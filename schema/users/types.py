@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from care.selectors import active_assignments_with_doctors
 from records.selectors import records_visible_to
-from schema.audit.reads import audit_record_read
+from schema.audit.reads import audit_demographics_read, audit_record_read
 from schema.performance import direct_resolver
 from users.models import Doctor, Patient, Role, User
 
@@ -60,7 +60,12 @@ HealthRecordRef = Annotated["HealthRecordType", strawberry.lazy("schema.records.
 
 
 @strawberry_django.type(
-    Patient, name="Patient", description="A patient's demographics and, where visible, their record."
+    Patient,
+    name="Patient",
+    description=(
+        "A patient's demographics and, where visible, their record. Only the patient, their actively "
+        "assigned doctors and staff ever get one; staff reads of the name, date of birth and MRN are audited."
+    ),
 )
 class PatientType(relay.Node):
     date_of_birth: strawberry.auto = strawberry_django.field(description="Date of birth.")
@@ -101,6 +106,14 @@ def _profile_or_none(name: str):
     return resolve
 
 
+def _patient_profile_or_none(root: User, info: Info):
+    # Users are visible to themselves and staff (users_visible_to): staff reads are audited.
+    return audit_demographics_read(info, _profile_or_none("patient")(root))
+
+
+_patient_profile_or_none.can_optimize = True
+
+
 @strawberry_django.type(User, name="User", description="A person who can sign in.")
 class UserType(relay.Node):
     username: str = strawberry_django.field(description="Login name.")
@@ -120,5 +133,5 @@ class UserType(relay.Node):
         resolver=_profile_or_none("doctor"), field_name="doctor", description="The doctor profile, for doctors."
     )
     patient: PatientType | None = strawberry_django.field(
-        resolver=_profile_or_none("patient"), field_name="patient", description="The patient profile, for patients."
+        resolver=_patient_profile_or_none, field_name="patient", description="The patient profile, for patients."
     )

@@ -128,19 +128,21 @@ def test_a_denied_read_of_an_existing_record_writes_a_denied_event(world, gql):
     assert event.fields == ["allergies"]
 
 
-def test_a_read_of_a_missing_record_answers_the_same_and_writes_nothing(world, gql):
+def test_a_read_of_a_missing_record_answers_the_same_and_is_audited_the_same(world, gql):
     # given an id that names no record
-    missing = global_id("HealthRecord", "00000000-0000-0000-0000-000000000000")
-    before = AuditEvent.objects.count()
+    missing_pk = "00000000-0000-0000-0000-000000000000"
+    missing = global_id("HealthRecord", missing_pk)
     # when dr. house asks for it
     result = gql.execute(
         "query($id: ID!) { node(id: $id) { ... on HealthRecord { allergies } } }",
         {"id": missing},
         user=world.house.user,
     )
-    # then the same NOT_FOUND as for a record he may not see, and no event
+    # then the same NOT_FOUND as for a record he may not see, and the same DENIED event, of nobody's data
     assert result.code == "NOT_FOUND"
-    assert AuditEvent.objects.count() == before
+    [event] = AuditEvent.objects.filter(outcome=Outcome.DENIED)
+    assert (event.actor_id, event.patient_id, event.action) == (world.house.user.pk, None, Action.RECORD_READ)
+    assert (event.object_type, event.object_id, event.fields) == ("records.HealthRecord", missing_pk, ["allergies"])
 
 
 def test_add_annotation_on_a_record_one_may_not_annotate_writes_a_denied_event(world, gql):

@@ -221,19 +221,22 @@ def test_patients_list(gql, world, note, column, outcome):
 # --- assignments list -------------------------------------------------------------------
 
 ASSIGNMENTS = """
-{ assignments { totalCount edges { node { active doctor { fullName } patient { fullName healthRecord { id } } } } } }
+{ assignments { totalCount edges { node { active doctor { fullName }
+    patient { fullName dateOfBirth medicalRecordNumber doctors { fullName } healthRecord { id } } } } } }
 """
 
 
+# (doctor, active, what the caller sees of the patient: None, "demographics" or "record")
 @matrix(
     {
         "anonymous": "UNAUTHENTICATED",
-        "own_patient": [("grey", True, True), ("former", False, True)],
+        "own_patient": [("grey", True, "record"), ("former", False, "record")],
         "other_patient": [],
-        "assigned_doctor": [("grey", True, True)],
+        "assigned_doctor": [("grey", True, "record")],
         "unassigned_doctor": [],
-        "former_doctor": [("former", False, False)],  # the ended assignment shows, the record does not
-        "staff": [("grey", True, False), ("former", False, False)],
+        # the ended assignment shows (its dates), not whom it was about: exactly as node(id:) hides her
+        "former_doctor": [("former", False, None)],
+        "staff": [("grey", True, "demographics"), ("former", False, "demographics")],
     }
 )
 def test_assignments_list(gql, world, column, outcome):
@@ -247,24 +250,36 @@ def test_assignments_list(gql, world, column, outcome):
     assert result.errors == []
     assert result.data["assignments"]["totalCount"] == len(outcome)
     got = sorted(
-        (
-            edge["node"]["doctor"]["fullName"],
-            edge["node"]["active"],
-            edge["node"]["patient"]["fullName"],
-            edge["node"]["patient"]["healthRecord"],
-        )
+        (edge["node"]["doctor"]["fullName"], edge["node"]["active"], edge["node"]["patient"])
         for edge in result.data["assignments"]["edges"]
     )
+    alice = {
+        "fullName": world.alice.full_name,
+        "dateOfBirth": world.alice.date_of_birth.isoformat(),
+        "medicalRecordNumber": world.alice.medical_record_number,
+        "doctors": [{"fullName": world.grey.full_name}],
+    }
+    record = {"id": record_gid(world.alice)}
     expected = sorted(
         (
             getattr(world, doctor).full_name,
             active,
-            world.alice.full_name,
-            {"id": record_gid(world.alice)} if record_visible else None,
+            None if seen is None else {**alice, "healthRecord": record if seen == "record" else None},
         )
-        for doctor, active, record_visible in outcome
+        for doctor, active, seen in outcome
     )
     assert got == expected
+
+
+def test_a_former_doctor_assigned_again_sees_the_patient_on_the_ended_assignment_too(gql, world):
+    # given dr.former is actively assigned to alice again
+    factories.assign(doctor=world.former, patient=world.alice, by=world.coordinator)
+    # when
+    ended = "{ assignments(active: false) { edges { node { patient { fullName } } } } }"
+    result = gql.execute(ended, user=world.former.user)
+    # then
+    assert result.errors == []
+    assert result.data["assignments"]["edges"] == [{"node": {"patient": {"fullName": world.alice.full_name}}}]
 
 
 # --- updateHealthRecord -----------------------------------------------------------------
