@@ -2,7 +2,8 @@
 
 Hooks sit where HealthRecord and Annotation objects are handed out (Patient.healthRecord, node,
 myHealthRecord, the records mutations), and where Patient objects are handed out to staff
-(demographics: the patients list, node, Assignment.patient, User.patient, AuditEvent.patient),
+(demographics: the patients list, node, Assignment.patient, User.patient, AuditEvent.patient, and
+a patient's User by node or as AuditEvent.actor),
 not on leaf fields: the hot types stay free of per-field resolve hooks. Which fields were read
 is taken from the GraphQL selection (fragments and @skip/@include applied), once per (type,
 selection) and request. Refused lookups, of a hidden object or of a missing one alike, are
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from graphql import ExecutionResult, GraphQLError, GraphQLObjectType, get_named_type
 from graphql.execution.collect_fields import collect_sub_fields
 from strawberry.extensions import FieldExtension, SchemaExtension
@@ -26,7 +28,7 @@ from audit.services import AuditDraft, audit_events_append
 from care.selectors import is_staff_member
 from records.models import Annotation, HealthRecord
 from records.selectors import annotation_record_ids, record_patient_ids
-from users.models import Patient
+from users.models import Patient, User
 from users.selectors import patient_ids
 
 logger = logging.getLogger(__name__)
@@ -34,11 +36,16 @@ logger = logging.getLogger(__name__)
 RECORD_TYPE = "HealthRecord"
 ANNOTATION_TYPE = "Annotation"
 PATIENT_TYPE = "Patient"
+USER_TYPE = "User"
 # Selected under a record but not its content: identifiers, and the patient (whose demographics
 # the caller may see anyway: a record is only visible to its patient and their doctors).
 NOT_PHI = frozenset({"id", "__typename", "patient"})
-# A patient's identifying fields (DESIGN.md section 2): audited when staff read them.
-DEMOGRAPHICS = frozenset({"fullName", "dateOfBirth", "medicalRecordNumber"})
+# A patient's identifying fields (DESIGN.md section 2): audited when staff read them, on the
+# Patient and on a patient's User (their name).
+DEMOGRAPHICS = {
+    PATIENT_TYPE: frozenset({"fullName", "dateOfBirth", "medicalRecordNumber"}),
+    USER_TYPE: frozenset({"firstName", "lastName", "fullName"}),
+}
 # Connections under a record whose nodes are PHI: named "<connection>.<field of the node>".
 PHI_CONNECTIONS = frozenset({"annotations", "history"})
 
@@ -67,20 +74,20 @@ class ReadAudit:
             self._staff = self.reads_enabled and self.user is not None and is_staff_member(self.user)
         return self._staff
 
-    def selected_demographics(self, info, *, connection: bool = False) -> frozenset[str]:
-        """The demographic fields selected on the Patient(s) `info`'s field returns."""
+    def selected_demographics(self, info, *, type_name: str = PATIENT_TYPE, connection: bool = False) -> frozenset[str]:
+        """The demographic fields selected on the Patient(s) (or User) `info`'s field returns."""
         raw = getattr(info, "_raw_info", info)
-        key = (PATIENT_TYPE, connection, tuple(id(node) for node in raw.field_nodes))
+        key = (type_name, connection, tuple(id(node) for node in raw.field_nodes))
         if key not in self._selection_cache:
             if connection:
                 field_def = raw.parent_type.fields[raw.field_name]
                 names = _connection_node_names(raw, field_def, raw.field_nodes)
             else:
-                object_type = raw.schema.get_type(PATIENT_TYPE)
+                object_type = raw.schema.get_type(type_name)
                 names = _leaf_names(
                     collect_sub_fields(raw.schema, raw.fragments, raw.variable_values, object_type, raw.field_nodes)
                 )
-            self._selection_cache[key] = frozenset(names & DEMOGRAPHICS)
+            self._selection_cache[key] = frozenset(names & DEMOGRAPHICS[type_name])
         return self._selection_cache[key]
 
     def add_demographics_read(self, *, patient_ids, fields: frozenset[str]) -> None:
@@ -288,6 +295,21 @@ def audit_demographics_read(info, patients, *, connection: bool = False):
     return patients
 
 
+def audit_user_read(info, user):
+    """Note that `user` goes to the caller; returns it. A patient's name read by staff is audited."""
+    audit = _read_audit()
+    if user is None or not audit.audits_demographics():
+        return user
+    try:
+        patient = user.patient  # loaded with the user where hot (AuditEvent.actor's hints)
+    except ObjectDoesNotExist:
+        return user  # staff and doctors: their names are not PHI
+    fields = audit.selected_demographics(info, type_name=USER_TYPE)
+    if fields:
+        audit.add_demographics_read(patient_ids=[patient.pk], fields=fields)
+    return user
+
+
 class DemographicsReadExtension(FieldExtension):
     """On a connection of patients, as its OUTERMOST extension: audits the page handed out."""
 
@@ -328,6 +350,8 @@ def audit_node_read(info, instance):
         return audit_annotation_read(info, instance)
     if isinstance(instance, Patient):
         return audit_demographics_read(info, instance)
+    if isinstance(instance, User):
+        return audit_user_read(info, instance)
     return instance
 
 

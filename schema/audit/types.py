@@ -5,7 +5,7 @@ from strawberry.types import Info
 
 from audit.models import Action, AuditEvent, Outcome
 from records.models import HealthRecordRevision
-from schema.audit.reads import audit_demographics_read
+from schema.audit.reads import audit_demographics_read, audit_user_read
 from schema.errors import camel_case
 from schema.users.types import PatientType, RoleEnum, UserType
 from users.models import Role, User
@@ -91,13 +91,26 @@ def _event_patient(root: AuditEvent, info: Info):
 _event_patient.can_optimize = True
 
 
+def _event_actor(root: AuditEvent, info: Info):
+    # A patient who acted is named: the auditor's read of that name is audited too.
+    return audit_user_read(info, root.actor)
+
+
+_event_actor.can_optimize = True
+
+
 @strawberry_django.type(AuditEvent, name="AuditEvent", description="One entry of the audit trail (auditors only).")
 class AuditEventType(relay.Node):
     sequence: int = strawberry_django.field(description="Position in the hash chain: 1, 2, 3, … without gaps.")
     hash: str = strawberry_django.field(description="SHA-256 over the previous hash, the sequence and this event.")
     prev_hash: str = strawberry_django.field(description="The previous event's hash.")
     created_at: strawberry.auto = strawberry_django.field(description="When it happened.")
-    actor: UserType | None = strawberry_django.field(description="Who did it; null when nobody was signed in.")
+    actor: UserType | None = strawberry_django.field(
+        resolver=_event_actor,
+        field_name="actor",
+        select_related=["actor__patient"],
+        description="Who did it; null when nobody was signed in.",
+    )
     patient: PatientType | None = strawberry_django.field(
         resolver=_event_patient, field_name="patient", description="Whose data it concerned, if anyone's."
     )

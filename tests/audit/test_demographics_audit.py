@@ -139,3 +139,35 @@ def test_the_patient_sees_the_staff_read_in_her_access_log(world, gql):
             }
         }
     ]
+
+
+def test_staff_reading_a_patients_user_account_by_node_is_audited(world, gql):
+    # when staff fetch alice's and dr.grey's user accounts by id, names included
+    for user in (world.alice.user, world.grey.user):
+        result = gql.execute(
+            "query ($id: ID!) { node(id: $id) { ... on User { username fullName lastName } } }",
+            {"id": global_id("User", user.pk)},
+            user=world.coordinator,
+        )
+        assert result.errors == []
+    # then reading the patient's name is on her trail; the doctor's name is not PHI
+    assert [(event.patient_id, event.fields) for event in demographics_events()] == [
+        (world.alice.pk, ["fullName", "lastName"])
+    ]
+
+
+def test_an_auditor_reading_a_patient_as_an_actor_is_audited(world, gql):
+    # given alice read her own record (an event whose actor is her)
+    gql.execute("{ myHealthRecord { allergies } }", user=world.alice.user)
+    auditor = factories.make_staff(permissions=())
+    auditor.user_permissions.add(Permission.objects.get(content_type__app_label="audit", codename="view_auditevent"))
+    # when the auditor reads who did what
+    result = gql.execute(
+        "{ auditEvents(first: 100, action: RECORD_READ) { edges { node { actor { fullName } } } } }", user=auditor
+    )
+    # then alice's name went to the auditor, and that read is on her trail
+    assert result.errors == []
+    assert result.data["auditEvents"]["edges"] == [{"node": {"actor": {"fullName": world.alice.full_name}}}]
+    assert [(event.actor_id, event.patient_id, event.fields) for event in demographics_events()] == [
+        (auditor.pk, world.alice.pk, ["fullName"])
+    ]
