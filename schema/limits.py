@@ -11,7 +11,8 @@ validation and long before any resolver:
 A document over any limit gets only `QUERY_TOO_COMPLEX` errors: the expensive specified rules
 (e.g. OverlappingFieldsCanBeMerged, quadratic in repeated fields) never see it. Then comes
 the introspection policy (`__schema`/`__type` for signed-in callers only, unless DEBUG or
-GRAPHQL_PUBLIC_INTROSPECTION), and only then the specified rules.
+GRAPHQL_PUBLIC_INTROSPECTION), for anonymous callers the public operations only
+(schema/public_schema.py), and only then the specified rules.
 """
 
 import hashlib
@@ -46,6 +47,7 @@ from strawberry.extensions import SchemaExtension
 
 from schema.errors import ErrorCode
 from schema.pagination import MAX_PAGE_SIZE, cursor_offset
+from schema.public_schema import anonymous_errors
 
 MAX_DEPTH = 10  # graphql-depth-limit's count: root fields are level 0; `edges { node }` costs two
 MAX_ALIASES = 15
@@ -377,7 +379,10 @@ class DocumentLimits(SchemaExtension):
                     _remember_within_limits(key)
             request = getattr(context.context, "request", None)
             if not errors and not introspection_allowed(request):
-                errors = introspection_errors(graphql_schema, context.graphql_document)
+                # Signed out (and no public introspection): the public operations only (schema/public_schema.py).
+                errors = introspection_errors(graphql_schema, context.graphql_document) or anonymous_errors(
+                    graphql_schema, context.graphql_document, request
+                )
             if errors:
                 # Strawberry skips its validation when an extension has already set errors.
                 context.pre_execution_errors = errors
