@@ -175,9 +175,16 @@ class Server:
 
 
 def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True
-    )
+    """`manage.py *args` in a subprocess; a failure raises with the command's own output."""
+    try:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True
+        )
+    except subprocess.CalledProcessError as error:
+        # CalledProcessError's message leaves out stderr, the only place that says why.
+        raise RuntimeError(
+            f"manage.py {' '.join(args)} exited {error.returncode}:\n{error.stdout[-2000:]}{error.stderr[-4000:]}"
+        ) from error
 
 
 class MailCatcher:
