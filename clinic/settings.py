@@ -214,6 +214,9 @@ LOGIN_USERNAME_WINDOW = timedelta(minutes=int(os.environ.get("LOGIN_USERNAME_WIN
 LOGIN_USERNAME_FIRST_DELAY = timedelta(seconds=10)
 LOGIN_USERNAME_MAX_DELAY = AXES_COOLOFF_TIME
 LOGIN_USERNAME_KNOWN_IP_AGE = timedelta(days=30)
+# Longest an attempt queues for its username's lock (PostgreSQL lock_timeout; SQLite waits its
+# busy timeout) before RATE_LIMITED: each attempt ahead holds it for at most one password hash.
+LOGIN_LOCK_WAIT = timedelta(seconds=10)
 # No AxesMiddleware: it would answer /graphql/ with HTML or a bare 403; users.sessions turns a
 # lockout into a GraphQL error with code RATE_LIMITED instead.
 SILENCED_SYSTEM_CHECKS = ["axes.W002"]

@@ -38,7 +38,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -56,6 +56,7 @@ LOCKOUT_LOG_MESSAGE = "Login lockout triggered: scope=%s account=%s"
 SCOPE_USERNAME_IP = "username_ip"
 SCOPE_USERNAME = "username"
 
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout expires
 # pg_advisory_xact_lock(int, int): the first key says "login attempts", so these locks never
 # collide with advisory locks taken elsewhere for other purposes.
 ADVISORY_LOCK_NAMESPACE = int.from_bytes(hashlib.sha256(b"users.lockout").digest()[:4], "big", signed=True)
@@ -71,14 +72,37 @@ def username_digest(username: str) -> str:
     return salted_hmac("users.lockout.username", username_key(username), algorithm="sha256").hexdigest()
 
 
-def _lock(username: str) -> None:
-    """Serialise this transaction with every other attempt for `username`, in any process."""
-    if connection.vendor == "postgresql":
-        key = int.from_bytes(hashlib.sha256(username_key(username).encode()).digest()[:4], "big", signed=True)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, key])
-    # On SQLite the first statement of the attempt is a write (LoginAttempt.begin), which takes
-    # the database's single write lock (waiting out the busy timeout) until the transaction ends.
+def advisory_lock_keys(username: str) -> tuple[int, int]:
+    """The two int4 keys of `username`'s pg_advisory_xact_lock (a collision only serialises more)."""
+    key = int.from_bytes(hashlib.sha256(username_key(username).encode()).digest()[:4], "big", signed=True)
+    return ADVISORY_LOCK_NAMESPACE, key
+
+
+def _lock(username: str) -> bool:
+    """Serialise this transaction with every other attempt for `username`, in any process.
+
+    False when the lock was not granted within LOGIN_LOCK_WAIT (too many attempts queued for
+    the name): better a RATE_LIMITED than a statement timeout's INTERNAL.
+    """
+    if connection.vendor != "postgresql":
+        # SQLite: the transaction holds the database's single write lock from its BEGIN
+        # IMMEDIATE (or, in DEFERRED mode, from LoginAttempt.begin's write) until it ends.
+        return True
+    wait_ms = int(settings.LOGIN_LOCK_WAIT.total_seconds() * 1000)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:  # a savepoint: a timeout leaves the rest usable
+            cursor.execute(f"SET LOCAL lock_timeout = {wait_ms}")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", advisory_lock_keys(username))
+            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            return False
+        raise
+    return True
+
+
+def _busy_refusal() -> RateLimited:
+    return RateLimited(LOCKED_OUT_MESSAGE, retry_after=max(1, math.ceil(settings.LOGIN_LOCK_WAIT.total_seconds())))
 
 
 def _retry_after(until: datetime, now: datetime) -> int:
@@ -119,6 +143,8 @@ class LoginAttempt:
 
         A failure is recorded before this returns; a success resets the username+IP count.
         """
+        if self.refusal is not None:  # the lock was not granted: nothing checked, nothing counted
+            return None
         if not AxesProxyHandler.is_allowed(self.request, self.credentials):
             self.refusal = RateLimited(LOCKED_OUT_MESSAGE, retry_after=self._pair_retry_after())
             return None
@@ -221,10 +247,22 @@ def login_attempt(request, username) -> Iterator[LoginAttempt]:
     (a RateLimited) and the returned user after the block instead.
     """
     attempt = LoginAttempt(request=request, username=username_key(username))
-    with transaction.atomic():
-        _lock(attempt.username)
-        # The clock starts once the lock is held: an attempt that waited for it must not see the
-        # failures recorded meanwhile as later than itself.
-        attempt.now = timezone.now()
-        attempt.begin()
+    began = False
+    try:
+        with transaction.atomic():
+            began = True
+            if _lock(attempt.username):
+                # The clock starts once the lock is held: an attempt that waited for it must not
+                # see the failures recorded meanwhile as later than itself.
+                attempt.now = timezone.now()
+                attempt.begin()
+            else:
+                attempt.refusal = _busy_refusal()
+            yield attempt
+    except OperationalError as error:
+        # SQLite: BEGIN IMMEDIATE waited out the busy timeout for the write lock. Only then (not
+        # for an error of the caller's block, which was never entered) the attempt is refused.
+        if began or "database is locked" not in str(error):
+            raise
+        attempt.refusal = _busy_refusal()
         yield attempt

@@ -7,8 +7,10 @@ moved with time-machine.
 """
 
 import logging
+import os
 from datetime import timedelta
 
+import psycopg
 import pytest
 import time_machine
 from django.db import connection
@@ -18,7 +20,8 @@ from django.utils import timezone
 from tests.auth.conftest import TOKEN_AUTH, login
 from tests.auth.test_session_version import CHANGE_PASSWORD, NEW_PASSWORD
 from tests.factories import PASSWORD
-from users.lockout import LOCKOUT_LOG_MESSAGE, username_digest
+from users.lockout import LOCKOUT_LOG_MESSAGE, advisory_lock_keys, username_digest
+from users.models import LoginFailure
 
 WRONG = "wrong-password"
 BUDGET = 3
@@ -120,7 +123,9 @@ def test_unknown_usernames_are_limited_exactly_like_known_ones(gql, member):
 def test_a_refused_attempt_and_a_checked_one_cost_a_fixed_number_of_queries(
     gql, member, django_assert_num_queries
 ):
-    lock = 1 if connection.vendor == "postgresql" else 0  # SQLite's lock is its write transaction
+    # PostgreSQL: the advisory lock in a savepoint with its lock_timeout (5 statements); SQLite's
+    # lock is its write transaction
+    lock = 5 if connection.vendor == "postgresql" else 0
     with time_machine.travel(timezone.now(), tick=False):
         # a password check that fails: lock, purge, both limits read, hash, both failures recorded,
         # the audit event; and the request's own (the token user, savepoints)
@@ -172,3 +177,29 @@ def test_old_password_guesses_in_change_password_count_towards_the_lockout(gql, 
     assert codes == ["BAD_USER_INPUT"] * 4 + ["RATE_LIMITED"]
     assert gql.execute(CHANGE_PASSWORD, {"old": PASSWORD, "new": NEW_PASSWORD}, token=token).code == "RATE_LIMITED"
     assert gql.execute(TOKEN_AUTH, {"username": "member", "password": PASSWORD}).code == "RATE_LIMITED"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    "postgres" not in os.environ.get("DATABASE_URL", ""),
+    reason="needs PostgreSQL: set DATABASE_URL=postgres://... (SQLite queues on its write lock instead)",
+)
+def test_an_attempt_that_cannot_get_the_lock_in_time_is_rate_limited_unchecked(gql, member, settings):
+    # given another session holding the member's login lock (an attempt in progress elsewhere)
+    settings.LOGIN_LOCK_WAIT = timedelta(milliseconds=200)
+    s = connection.settings_dict
+    holder = psycopg.connect(
+        host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"], dbname=s["NAME"], autocommit=False
+    )
+    try:
+        holder.execute("SELECT pg_advisory_xact_lock(%s, %s)", advisory_lock_keys("member"))
+        # when the member tries to sign in
+        result = login(gql, "member", PASSWORD)
+        # then the attempt is refused after the bounded wait, with nothing checked or counted
+        assert (result.code, result.errors[0]["extensions"]["retryAfter"]) == ("RATE_LIMITED", 1)
+        assert not LoginFailure.objects.exists()
+    finally:
+        holder.rollback()
+        holder.close()
+    # and once the lock is free the password is checked again
+    assert login(gql, "member", PASSWORD).errors == []
