@@ -381,7 +381,7 @@ class DocumentLimits(SchemaExtension):
             if not errors and not introspection_allowed(request):
                 # Signed out (and no public introspection): the public operations only (schema/public_schema.py).
                 errors = introspection_errors(graphql_schema, context.graphql_document) or anonymous_errors(
-                    graphql_schema, context.graphql_document, request
+                    graphql_schema, context.graphql_document, request, context.query
                 )
             if errors:
                 # Strawberry skips its validation when an extension has already set errors.

@@ -20,7 +20,10 @@ Valid public documents are valid in the full schema too (same names, same types,
 fields), and then run as usual.
 """
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -152,15 +155,33 @@ def _names_only_public(message: str, vocabulary: frozenset[str]) -> bool:
     return all(name in vocabulary for quoted in QUOTED.findall(message) for name in NAME.findall(quoted))
 
 
-def anonymous_errors(full: GraphQLSchema, document: DocumentNode, request: Any) -> list[GraphQLError]:
+# Documents that passed, by a digest of their text (which may quote a password): a client's
+# login is checked once per process. Bounded, oldest dropped first; refusals are computed afresh.
+PASSED_CACHE_SIZE = 256
+_passed: OrderedDict[str, None] = OrderedDict()
+_passed_lock = threading.Lock()
+
+
+def anonymous_errors(
+    full: GraphQLSchema, document: DocumentNode, request: Any, query: str | None = None
+) -> list[GraphQLError]:
     """Errors for a document from a caller who has not signed in, naming nothing private."""
+    key = hashlib.sha256(query.encode()).hexdigest() if query else None
+    if key is not None and key in _passed:
+        return []
     for operation, field in _root_fields(document):
         if field.name.value != "__typename" and field.name.value not in PUBLIC_ROOT_FIELDS.get(operation, ()):
             # What the field's permission would have answered, without saying whether it exists.
             refusal = getattr(request, "token_error", None) or NotAuthenticated(SIGN_IN_FIRST)
             return [GraphQLError(str(refusal), original_error=refusal)]
     vocabulary = public_vocabulary(full)
-    return [
+    errors = [
         error if _names_only_public(error.message, vocabulary) else GraphQLError(GENERIC_MESSAGE, error.nodes)
         for error in validate(public_schema(full), document, specified_rules, max_errors=10)
     ]
+    if not errors and key is not None:
+        with _passed_lock:
+            _passed[key] = None
+            while len(_passed) > PASSED_CACHE_SIZE:
+                _passed.popitem(last=False)
+    return errors
