@@ -295,8 +295,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # schema.limits.MAX_BODY_BYTES; /grap
 CORS_URLS_REGEX = r"^/graphql/$"
 CORS_ALLOW_METHODS = ["OPTIONS", "POST"]
 # x-csrf-token: cookie mode's cookie-only refreshToken/revokeToken need it (schema/auth.py).
-CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id", "x-csrf-token"]
-CORS_EXPOSE_HEADERS = ["x-request-id"]
+# idempotency-key: safe retries of mutations; the answer says when it is a replay, or when to retry.
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id", "x-csrf-token", "idempotency-key"]
+CORS_EXPOSE_HEADERS = ["x-request-id", "idempotent-replayed", "retry-after"]
 CORS_ALLOW_CREDENTIALS = JWT_REFRESH_COOKIE
 
 # JSON lines (ops.logs) in production; LOG_FORMAT=text for humans (the default with DEBUG).

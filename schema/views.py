@@ -1,4 +1,5 @@
 import json
+import logging
 import re
 
 from cross_web import HTTPException
@@ -33,6 +34,8 @@ from schema import schema
 from schema.errors import SERVICE_UNAVAILABLE_RETRY_AFTER, ErrorCode, format_error, merge_repeated
 from schema.limits import MAX_BODY_BYTES, MAX_TOKENS
 from users.tokens import authenticate_request
+
+logger = logging.getLogger("schema.errors")  # where format_error logs unexpected errors
 
 POST_OPERATION_TYPES = frozenset(OperationType.from_http("POST"))
 
@@ -232,16 +235,14 @@ def failure_response(request, error: BaseException | None) -> JsonResponse:
     INTERNAL (500); never Django's HTML page, never a traceback.
     """
     original = error if error is not None else RuntimeError("a non-JSON error response on /graphql/")
-    formatted = format_error(
-        GraphQLError("Internal server error.", original_error=original), request_id=getattr(request, "request_id", "")
-    )
+    request_id = getattr(request, "request_id", "")
+    formatted = format_error(GraphQLError("Internal server error.", original_error=original), request_id=request_id)
     code = formatted["extensions"]["code"]
     if code not in TRANSIENT_CODES:  # e.g. a PermissionDenied from a middleware: still unexpected here
-        formatted = format_error(
-            GraphQLError("Internal server error.", original_error=RuntimeError(code)),
-            request_id=getattr(request, "request_id", ""),
-        )
+        exc_info = (type(original), original, original.__traceback__)
+        logger.error("Unexpected error in request %s", request_id or "-", exc_info=exc_info)
         code = ErrorCode.INTERNAL.value
+        formatted = {"message": "Internal server error.", "extensions": {"code": code, "requestId": request_id}}
     request.graphql_error_codes = [code]  # for the request log line
     response = JsonResponse({"errors": [formatted]}, status=503 if code == ErrorCode.SERVICE_UNAVAILABLE else 500)
     if code == ErrorCode.SERVICE_UNAVAILABLE:

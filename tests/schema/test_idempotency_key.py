@@ -248,3 +248,23 @@ def test_stored_answers_expire_24_hours_after_the_first_request(client, world):
     # then
     stored = IdempotencyKey.objects.get()
     assert stored.expires_at - stored.created_at == timedelta(hours=24)
+
+
+def test_a_single_page_app_on_another_origin_may_send_the_key_and_read_the_replay_flag(client, world, settings):
+    # given an SPA origin granted CORS
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.clinic.example"]
+    origin = {"HTTP_ORIGIN": "https://app.clinic.example"}
+    # when the browser asks whether it may send Idempotency-Key, then sends a keyed mutation twice
+    preflight = client.options(
+        "/graphql/", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type, idempotency-key", **origin,
+    )
+    token = sign_in(client, "dr.grey")
+    body = json.dumps({"query": ADD, "variables": note(world)})
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_IDEMPOTENCY_KEY": "spa-1", **origin}
+    client.post("/graphql/", data=body, content_type="application/json", **headers)
+    replay = client.post("/graphql/", data=body, content_type="application/json", **headers)
+    # then the header is allowed, and the replay flag readable by the page's script
+    assert "idempotency-key" in preflight["Access-Control-Allow-Headers"]
+    assert "idempotent-replayed" in replay["Access-Control-Expose-Headers"]
+    assert replay["Idempotent-Replayed"] == "true"
