@@ -127,10 +127,9 @@ def main() -> int:
     from bench.worklist import WORKLIST, prepare_database
 
     prepare_database(10)
-    from graphql_jwt.shortcuts import get_token
-
     from users.models import User
     from users.sessions import SESSION_ID_CLAIM, session_create
+    from users.token_library import get_token
 
     grey = User.objects.get(username="dr.grey")
     # 5 minutes: enough for the whole run; access tokens name a live session (DESIGN.md section 4)

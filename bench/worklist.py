@@ -91,11 +91,10 @@ def main() -> int:
     django.setup()
     prepare_database(max(sizes))
 
-    from graphql_jwt.shortcuts import get_token
-
     from clinic.wsgi import application
     from users.models import User
     from users.sessions import SESSION_ID_CLAIM, session_create
+    from users.token_library import get_token
 
     grey = User.objects.get(username="dr.grey")
     session = {SESSION_ID_CLAIM: str(session_create(user=grey).family_id)}  # access tokens name a live session

@@ -15,9 +15,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.crypto import constant_time_compare, salted_hmac
 from graphql import GraphQLError, ValidationRule
-from graphql_jwt.settings import jwt_settings
-from graphql_jwt.shortcuts import get_token
-from graphql_jwt.utils import delete_cookie, get_payload, set_cookie
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -26,6 +23,7 @@ from schema.permissions import AllowAny, guard
 from schema.users.types import UserType
 from users.models import RefreshToken, User
 from users.sessions import SESSION_ID_CLAIM, session_expires_at, session_refresh, session_revoke, session_start
+from users.token_library import access_token_claims, delete_cookie, get_token, jwt_settings, set_cookie
 
 CSRF_COOKIE_NAME = "clinic-csrf-token"
 CSRF_HEADER = "HTTP_X_CSRF_TOKEN"  # X-CSRF-Token
@@ -99,7 +97,7 @@ def session_payload(info: Info, user: User, refresh: RefreshToken) -> TokenAuthP
         token=token,
         refresh_token=None if cookie_mode() else clear_refresh,
         refresh_expires_in=int(expires_at.timestamp()),
-        payload=get_payload(token),
+        payload=access_token_claims(token),
         user=user,
         csrf_token=csrf_token,
     )

@@ -2,7 +2,6 @@
 
 import logging
 import re
-from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -10,33 +9,9 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from graphql import ArgumentNode, GraphQLError, ObjectFieldNode, Visitor, parse, visit
 
-from users.errors import Conflict, NotAuthenticated, RateLimited, TokenError
+from users.errors import Conflict, ErrorCode, NotAuthenticated, RateLimited, TokenError
 
 logger = logging.getLogger("schema.errors")
-
-
-class ErrorCode(StrEnum):
-    UNAUTHENTICATED = "UNAUTHENTICATED"
-    FORBIDDEN = "FORBIDDEN"
-    NOT_FOUND = "NOT_FOUND"
-    BAD_USER_INPUT = "BAD_USER_INPUT"
-    TOKEN_EXPIRED = "TOKEN_EXPIRED"
-    TOKEN_INVALID = "TOKEN_INVALID"
-    TOKEN_REVOKED = "TOKEN_REVOKED"
-    RATE_LIMITED = "RATE_LIMITED"
-    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
-    CONFLICT = "CONFLICT"
-    INTERNAL = "INTERNAL"
-    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # the database cannot be reached: retry (Retry-After)
-
-
-class ClinicGraphQLError(Exception):
-    """An error raised by the GraphQL layer itself with a known code (limits, throttling)."""
-
-    def __init__(self, code: ErrorCode, message: str, **extensions: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.extensions = extensions
 
 
 def camel_case(name: str) -> str:
@@ -55,10 +30,8 @@ def validation_fields(error: ValidationError) -> dict[str, list[str]]:
 
 def classify(original: BaseException | None) -> tuple[ErrorCode, str, dict[str, Any]]:
     """Code, client-safe message and extra extensions for an exception (None: a GraphQL error)."""
-    if isinstance(original, ClinicGraphQLError):
-        return original.code, str(original), original.extensions
     if isinstance(original, TokenError):
-        return ErrorCode(original.code), str(original), {}
+        return original.code, str(original), {}
     if isinstance(original, NotAuthenticated):
         return ErrorCode.UNAUTHENTICATED, str(original) or "Authentication required.", {}
     if isinstance(original, PermissionDenied):

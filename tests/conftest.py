@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
-from graphql_jwt.shortcuts import get_token
 from strawberry import relay
 
 from tests import factories
 from users.models import Doctor, Patient, User
 from users.sessions import SESSION_ID_CLAIM, session_create
+from users.token_library import get_token
 
 
 def access_token(user: User) -> str:

@@ -1,5 +1,28 @@
 """Domain errors of the users app, raised by services and mapped to GraphQL codes in schema/."""
 
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every `extensions.code` the API answers with: the one enum of error codes (STYLE.md rule 10).
+
+    It lives here, in the lowest domain app, because domain code raises some of these codes itself
+    (TokenError) and may not import schema/; schema/errors.py maps exceptions onto it.
+    """
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_INVALID = "TOKEN_INVALID"
+    TOKEN_REVOKED = "TOKEN_REVOKED"
+    RATE_LIMITED = "RATE_LIMITED"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    CONFLICT = "CONFLICT"
+    INTERNAL = "INTERNAL"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # the database cannot be reached: retry (Retry-After)
+
 
 class NotAuthenticated(Exception):
     """The caller has no valid credentials."""
@@ -10,9 +33,9 @@ class Conflict(Exception):
 
 
 class TokenError(Exception):
-    """A token could not be used; `code` says why (TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_REVOKED)."""
+    """A token could not be used; `code` says why (TOKEN_EXPIRED, TOKEN_INVALID or TOKEN_REVOKED)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
 

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
-from graphql_jwt.refresh_token.models import AbstractRefreshToken
+
+from users.token_library import AbstractRefreshToken
 
 
 class Role(models.TextChoices):

@@ -16,15 +16,14 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
-from graphql_jwt.settings import jwt_settings
-from graphql_jwt.utils import jwt_payload as graphql_jwt_payload
 
 from audit.context import current_origin
 from audit.models import Action, Outcome
 from audit.services import audit_event_record
-from users.errors import NotAuthenticated, TokenError
+from users.errors import ErrorCode, NotAuthenticated, TokenError
 from users.lockout import login_attempt
 from users.models import RefreshToken, SessionEndReason, SessionFamily, User, refresh_token_digest
+from users.token_library import jwt_settings, library_jwt_payload
 
 logger = logging.getLogger("users.sessions")
 
@@ -38,7 +37,7 @@ LOGIN_FAILED_MESSAGE = "Invalid username or password."
 
 def jwt_payload(user: User, context=None) -> dict:
     """JWT_PAYLOAD_HANDLER: the library's claims plus the user's session version."""
-    payload = graphql_jwt_payload(user, context)
+    payload = library_jwt_payload(user, context)
     payload[SESSION_VERSION_CLAIM] = user.session_version
     return payload
 
@@ -137,7 +136,7 @@ def session_refresh(*, token: str | None, request=None) -> tuple[User, RefreshTo
     family's end is committed before the error is raised, so the error cannot roll it back.
     """
     if not token:
-        raise TokenError("TOKEN_INVALID", "A refresh token is required.")
+        raise TokenError(ErrorCode.TOKEN_INVALID, "A refresh token is required.")
     error: TokenError | None = None
     with transaction.atomic():
         refresh = (
@@ -147,19 +146,19 @@ def session_refresh(*, token: str | None, request=None) -> tuple[User, RefreshTo
             .first()
         )
         if refresh is None:
-            raise TokenError("TOKEN_INVALID", "The refresh token is invalid.")
+            raise TokenError(ErrorCode.TOKEN_INVALID, "The refresh token is invalid.")
         family, user, now = refresh.family, refresh.user, timezone.now()
         if refresh.revoked is not None or family.revoked_at is not None:
             if family.revoked_at is None:
                 logger.warning("Refresh token reuse: ending session %s of user %s", family.pk, user.pk)
                 _family_end(family, reason=SessionEndReason.REUSE, now=now)
-            error = TokenError("TOKEN_REVOKED", "The refresh token has been revoked.")
+            error = TokenError(ErrorCode.TOKEN_REVOKED, "The refresh token has been revoked.")
         elif now >= session_expires_at(family):
             _family_end(family, reason=SessionEndReason.EXPIRED, now=now)
-            error = TokenError("TOKEN_EXPIRED", "The session has expired. Sign in again.")
+            error = TokenError(ErrorCode.TOKEN_EXPIRED, "The session has expired. Sign in again.")
         elif not user.is_active:
             _family_end(family, reason=SessionEndReason.ALL_SESSIONS, now=now)
-            error = TokenError("TOKEN_INVALID", "The refresh token is invalid.")
+            error = TokenError(ErrorCode.TOKEN_INVALID, "The refresh token is invalid.")
         else:
             refresh.revoke(request)
             family.last_used_at = now
@@ -174,7 +173,7 @@ def session_refresh(*, token: str | None, request=None) -> tuple[User, RefreshTo
 def session_revoke(*, token: str | None, request=None) -> bool:
     """Logout: end the family of the presented refresh token. Ending an ended one is a no-op."""
     if not token:
-        raise TokenError("TOKEN_INVALID", "A refresh token is required.")
+        raise TokenError(ErrorCode.TOKEN_INVALID, "A refresh token is required.")
     refresh = (
         RefreshToken.objects.select_for_update(of=("self", "family"))
         .select_related("family")
@@ -182,7 +181,7 @@ def session_revoke(*, token: str | None, request=None) -> bool:
         .first()
     )
     if refresh is None:
-        raise TokenError("TOKEN_INVALID", "The refresh token is invalid.")
+        raise TokenError(ErrorCode.TOKEN_INVALID, "The refresh token is invalid.")
     if refresh.family.revoked_at is None:
         _family_end(refresh.family, reason=SessionEndReason.LOGOUT, now=timezone.now())
     return True

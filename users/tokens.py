@@ -1,16 +1,14 @@
-"""Access-token authentication over django-graphql-jwt's decoding and user lookup."""
+"""Access-token authentication over django-graphql-jwt's decoding (users.token_library) and user lookup."""
 
 import uuid
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef
-from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
-from graphql_jwt.settings import jwt_settings
-from graphql_jwt.utils import get_payload
 
-from users.errors import TokenError
+from users.errors import ErrorCode, TokenError
 from users.models import SessionFamily, User
 from users.sessions import SESSION_ID_CLAIM, SESSION_VERSION_CLAIM
+from users.token_library import access_token_claims, jwt_settings
 
 BEARER_PREFIXES = ("bearer", "jwt")
 # DESIGN.md section 4: every access token carries all of these; a signed one without them is refused.
@@ -33,24 +31,19 @@ def user_and_payload_from_access_token(token: str) -> tuple[User, dict]:
     change, deactivation, logout of that session and refresh-token reuse detection all end the
     token at once, for free.
     """
-    try:
-        payload = get_payload(token)
-    except JSONWebTokenExpired as error:
-        raise TokenError("TOKEN_EXPIRED", "The access token has expired.") from error
-    except JSONWebTokenError as error:
-        raise TokenError("TOKEN_INVALID", "The access token is invalid.") from error
+    payload = access_token_claims(token)
     # PyJWT checks exp, aud and iss only when the token carries them (and aud and iss only while
     # the settings name them): a token signed without one would never expire or be bound to this
     # API. Every token this API issues has all of them and a session, so one missing is forged.
     if any(claim not in payload for claim in REQUIRED_CLAIMS):
-        raise TokenError("TOKEN_INVALID", "The access token is invalid.")
+        raise TokenError(ErrorCode.TOKEN_INVALID, "The access token is invalid.")
     username = jwt_settings.JWT_PAYLOAD_GET_USERNAME_HANDLER(payload)
     if not isinstance(username, str) or not username:
-        raise TokenError("TOKEN_INVALID", "The access token is invalid.")
+        raise TokenError(ErrorCode.TOKEN_INVALID, "The access token is invalid.")
     try:
         session_id = uuid.UUID(str(payload[SESSION_ID_CLAIM]))
     except ValueError as error:
-        raise TokenError("TOKEN_INVALID", "The access token is invalid.") from error
+        raise TokenError(ErrorCode.TOKEN_INVALID, "The access token is invalid.") from error
     live = SessionFamily.objects.filter(pk=session_id, user=OuterRef("pk"), revoked_at__isnull=True)
     user = (
         User.objects.select_related("patient", "doctor")
@@ -59,11 +52,11 @@ def user_and_payload_from_access_token(token: str) -> tuple[User, dict]:
         .first()
     )
     if user is None or not user.is_active:
-        raise TokenError("TOKEN_INVALID", "The access token is invalid.")
+        raise TokenError(ErrorCode.TOKEN_INVALID, "The access token is invalid.")
     if payload.get(SESSION_VERSION_CLAIM) != user.session_version:
-        raise TokenError("TOKEN_REVOKED", "The session has ended. Sign in again.")
+        raise TokenError(ErrorCode.TOKEN_REVOKED, "The session has ended. Sign in again.")
     if not user.session_live:
-        raise TokenError("TOKEN_REVOKED", "The session has ended. Sign in again.")
+        raise TokenError(ErrorCode.TOKEN_REVOKED, "The session has ended. Sign in again.")
     return user, payload
 
 
@@ -80,7 +73,7 @@ def authenticate_request(request) -> None:
         return
     token = token_from_header(header)
     if token is None:
-        request.token_error = TokenError("TOKEN_INVALID", "Malformed Authorization header.")
+        request.token_error = TokenError(ErrorCode.TOKEN_INVALID, "Malformed Authorization header.")
         return
     try:
         request.user, request.token_payload = user_and_payload_from_access_token(token)

@@ -1,9 +1,8 @@
 """An access token belongs to a session (`sid`): ending the session ends the token at once."""
 
-from graphql_jwt.shortcuts import get_token
-
 from tests.auth.conftest import ME, REVOKE, login_ok, refresh
 from tests.conftest import global_id
+from users.token_library import get_token
 
 REVOKE_SESSION = "mutation ($id: ID!) { revokeSession(input: {id: $id}) { session { id } } }"
 

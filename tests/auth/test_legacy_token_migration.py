@@ -3,11 +3,10 @@
 import importlib
 
 from django.apps import apps
-from graphql_jwt.refresh_token.models import RefreshToken as LegacyRefreshToken
-from graphql_jwt.shortcuts import get_token
 
 from tests.auth.conftest import ME, refresh
 from users.models import RefreshToken, SessionFamily, refresh_token_digest
+from users.token_library import LegacyRefreshToken, get_token
 
 migration = importlib.import_module("users.migrations.0003_hash_legacy_refresh_tokens")
 

@@ -9,9 +9,9 @@ import json
 
 import pytest
 from django.test import override_settings
-from graphql_jwt.refresh_token.utils import get_refresh_token_model
 
 from tests.factories import PASSWORD
+from users.token_library import get_refresh_token_model
 
 URL = "/graphql/"
 LOGIN = f'mutation cop {{ tokenAuth(username: "alice", password: "{PASSWORD}") {{ token }} }}'

@@ -6,10 +6,9 @@ import jwt
 import pytest
 import time_machine
 from django.conf import settings
-from graphql_jwt.settings import jwt_settings
-from graphql_jwt.utils import get_payload
 
 from tests import factories
+from users.token_library import access_token_claims, jwt_settings
 
 LOGIN = """
 mutation ($username: String!, $password: String!) {
@@ -37,7 +36,7 @@ def me_with(gql, token: str, scheme: str = "Bearer"):
 
 
 def forged(token: str, key: str | None = None, **claims) -> str:
-    payload = {**get_payload(token), **claims}
+    payload = {**access_token_claims(token), **claims}
     return jwt.encode(payload, key or settings.JWT_SECRET_KEY, algorithm="HS256")
 
 
@@ -116,7 +115,7 @@ def test_the_access_token_lives_five_minutes(gql, alice):
 
 def without(token: str, claim: str) -> str:
     """The token's claims less one, signed with the real key: only the claim is wrong."""
-    payload = {key: value for key, value in get_payload(token).items() if key != claim}
+    payload = {key: value for key, value in access_token_claims(token).items() if key != claim}
     return jwt.encode(payload, settings.JWT_SECRET_KEY, algorithm="HS256")
 
 
@@ -153,13 +152,13 @@ def test_a_token_with_wrong_claims_or_signature_is_token_invalid(gql, alice, tam
         "audience": lambda: forged(token, aud="another-api"),
         "issuer": lambda: forged(token, iss="https://evil.example"),
         "no audience": lambda: jwt.encode(
-            {key: value for key, value in get_payload(token).items() if key != "aud"},
+            {key: value for key, value in access_token_claims(token).items() if key != "aud"},
             settings.JWT_SECRET_KEY,
             algorithm="HS256",
         ),
         "signature": lambda: token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"),
         "secret key": lambda: forged(token, key=settings.SECRET_KEY),
-        "algorithm none": lambda: jwt.encode(get_payload(token), None, algorithm="none"),
+        "algorithm none": lambda: jwt.encode(access_token_claims(token), None, algorithm="none"),
         "not a jwt": lambda: "not-a-token",
     }[tamper]()
     # when

@@ -1,9 +1,9 @@
 """Bad input to tokenAuth, refreshToken and revokeToken: the right code, no session written."""
 
 import pytest
-from graphql_jwt.refresh_token.utils import get_refresh_token_model
 
 from tests import factories
+from users.token_library import get_refresh_token_model
 
 TOKEN_AUTH = """
 mutation ($username: String!, $password: String!) { tokenAuth(username: $username, password: $password) { token } }
