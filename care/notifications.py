@@ -43,8 +43,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from care.models import Assignment, Notification, NotificationKind, NotificationStatus
-from care.selectors import is_staff_member
 from users.models import User
+from users.selectors import is_staff_member
 
 logger = logging.getLogger(__name__)
 

@@ -7,11 +7,7 @@ from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from care.models import Assignment
 from users.models import Doctor, Patient, Role, User
-
-
-def is_staff_member(user: User) -> bool:
-    """Staff: no patient or doctor profile, and the Django staff flag."""
-    return user.is_authenticated and user.is_active and user.is_staff and user.role == Role.STAFF
+from users.selectors import is_staff_member
 
 
 def active_assignments() -> QuerySet[Assignment]:

@@ -9,12 +9,13 @@ from audit.services import audit_event_record
 from care.models import Assignment
 from care.notifications import notifications_enqueue_assignment_created, notifications_enqueue_assignment_ended
 from care.permissions import CarePermission
-from care.selectors import active_assignments, is_staff_member
+from care.selectors import active_assignments
 from records.models import HealthRecord
 from records.permissions import RecordPermission
 from records.services import record_access_grant, record_access_revoke
 from users.errors import Conflict
 from users.models import Doctor, Patient, User
+from users.selectors import is_staff_member
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
-from care.selectors import is_staff_member
 from users.errors import NotAuthenticated
 from users.models import Role
+from users.selectors import is_staff_member
 
 
 def current_user(info: Info):

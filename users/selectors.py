@@ -5,11 +5,16 @@ from django.db.models import QuerySet
 from users.models import Patient, Role, User
 
 
+def is_staff_member(user: User) -> bool:
+    """Staff: no patient or doctor profile, and the Django staff flag."""
+    return user.is_authenticated and user.is_active and user.is_staff and user.role == Role.STAFF
+
+
 def users_visible_to(*, user: User) -> QuerySet[User]:
     """Oneself; every user for staff (no patient or doctor profile, the staff flag)."""
     if not user.is_authenticated or not user.is_active:
         return User.objects.none()
-    if user.is_staff and user.role == Role.STAFF:
+    if is_staff_member(user):
         return User.objects.all()
     return User.objects.filter(pk=user.pk)
 
