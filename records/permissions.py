@@ -7,7 +7,3 @@ class RecordPermission(StrEnum):
     VIEW = "view_healthrecord"
     CHANGE = "change_healthrecord"
     ANNOTATE = "annotate_healthrecord"
-
-    @property
-    def full_name(self) -> str:
-        return f"records.{self.value}"
