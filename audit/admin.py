@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from audit.models import AuditEvent
+from users.admin_read_only import ReadOnlyAdminMixin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the trail is append-only, and only the application appends to it."""
 
     list_display = ("sequence", "created_at", "action", "outcome", "actor", "patient", "object_type", "object_id")
@@ -12,12 +13,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("request_id", "object_id")
     ordering = ("-sequence",)
     list_select_related = ("actor", "patient__user")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

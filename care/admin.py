@@ -3,26 +3,18 @@ from django.contrib import admin, messages
 from care.models import Assignment, Notification
 from care.notifications import notification_retry
 from care.services import assignment_end
+from users.admin_read_only import ReadOnlyAdminMixin
 from users.errors import Conflict
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only list; assignments change only through the services (they grant access)."""
 
     list_display = ("doctor", "patient", "assigned_by", "created_at", "ended_at")
     list_filter = ("ended_at",)
     list_select_related = ("doctor__user", "patient__user", "assigned_by")
     actions = ["end_assignments"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description="End selected assignments", permissions=["end"])
     def end_assignments(self, request, queryset) -> None:
@@ -40,7 +32,7 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The outbox, read-only: what was sent, what waits for a retry, what failed and why.
 
     Rows change only through care.notifications; FAILED rows can be queued again.
@@ -54,15 +46,6 @@ class NotificationAdmin(admin.ModelAdmin):
     ordering = ("-created_at", "-id")
     readonly_fields = [field.name for field in Notification._meta.fields]
     actions = ["retry_notifications"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="last error")
     def last_error_summary(self, obj: Notification) -> str:
