@@ -182,7 +182,9 @@ GRAPHQL_JWT = {
     # Browser cookie mode (JWT_REFRESH_COOKIE): the refresh token only, never the access token.
     "JWT_REFRESH_TOKEN_COOKIE_NAME": "clinic-refresh-token",
     "JWT_COOKIE_SECURE": not DEBUG,
-    "JWT_COOKIE_PATH": "/graphql/",
+    # RFC 6265 5.1.4: the path "/graphql" matches both "/graphql" and "/graphql/" (and nothing
+    # like "/graphqlx"); "/graphql/" would keep the cookie from a client posting to "/graphql".
+    "JWT_COOKIE_PATH": "/graphql",
     "JWT_COOKIE_SAMESITE": "Strict",
 }
 # No refresh for this long ends a session (HIPAA automatic logoff); the absolute cap is
@@ -292,11 +294,16 @@ SESSION_SAVE_EVERY_REQUEST = False  # last activity is written at most once a mi
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # schema.limits.MAX_BODY_BYTES; /graphql/ answers 413 itself
 # CORS (django-cors-headers): only the listed single-page apps, only /graphql/, only POST;
 # credentials (the refresh-token cookie) only in cookie mode.
-CORS_URLS_REGEX = r"^/graphql/$"
+CORS_URLS_REGEX = r"^/graphql/?$"
 CORS_ALLOW_METHODS = ["OPTIONS", "POST"]
 # x-csrf-token: cookie mode's cookie-only refreshToken/revokeToken need it (schema/auth.py).
 # idempotency-key: safe retries of mutations; the answer says when it is a replay, or when to retry.
-CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id", "x-csrf-token", "idempotency-key"]
+# CORS_EXTRA_ALLOWED_HEADERS (comma-separated) adds what a client library sends on its own, e.g.
+# apollographql-client-name,apollographql-client-version,sentry-trace,baggage: otherwise the
+# browser's preflight fails and no request of that app is sent at all.
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id", "x-csrf-token", "idempotency-key"] + [
+    header.lower() for header in env_list("CORS_EXTRA_ALLOWED_HEADERS")
+]
 CORS_EXPOSE_HEADERS = ["x-request-id", "idempotent-replayed", "retry-after"]
 CORS_ALLOW_CREDENTIALS = JWT_REFRESH_COOKIE
 

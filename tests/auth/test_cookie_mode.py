@@ -28,14 +28,14 @@ def test_token_auth_sets_the_refresh_cookie_and_keeps_the_token_out_of_the_body(
     # when a browser signs in
     session = sign_in(gql)
     cookies = gql.client.cookies
-    # then the refresh token is only in an HttpOnly, Secure, SameSite=Strict cookie scoped to /graphql/
+    # then the refresh token is only in an HttpOnly, Secure, SameSite=Strict cookie scoped to /graphql (and /graphql/)
     assert session["refreshToken"] is None
     refresh_cookie = cookies[COOKIE]
     assert len(refresh_cookie.value) == 64
     assert refresh_cookie["httponly"] is True
     assert refresh_cookie["secure"] is True
     assert refresh_cookie["samesite"] == "Strict"
-    assert refresh_cookie["path"] == "/graphql/"
+    assert refresh_cookie["path"] == "/graphql"
     # the CSRF token is readable by the page (not HttpOnly) and matches the body's
     assert cookies[CSRF_COOKIE].value == session["csrfToken"]
     assert not cookies[CSRF_COOKIE]["httponly"]
