@@ -9,8 +9,9 @@ from strawberry_django.relay import DjangoListConnection
 from audit.permissions import AuditPermission
 from audit.selectors import audit_events_of_patient_user, audit_events_search
 from schema.audit.types import AccessLogEntryType, AuditActionEnum, AuditEventType
-from schema.pagination import connection, decode_global_id
+from schema.pagination import connection
 from schema.permissions import HasRole, IsStaffWithPermission, current_user, guard
+from schema.relay import decode_global_id
 from users.models import Role
 
 AUDIT_TRAIL_REFUSAL = "You are not allowed to read the audit trail."

@@ -6,8 +6,8 @@ from care.selectors import assignment_get_for, doctors_visible_to, patients_visi
 from care.services import assignment_create, assignment_end
 from schema.care.inputs import AssignDoctorInput, EndAssignmentInput
 from schema.care.types import AssignmentType
-from schema.pagination import decode_global_id
 from schema.permissions import IsStaffWithPermission, current_user, guard
+from schema.relay import decode_global_id
 
 
 @strawberry.type

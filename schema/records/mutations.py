@@ -14,10 +14,10 @@ from schema.audit.reads import (
     audit_denied_on_record,
     audit_record_read,
 )
-from schema.pagination import decode_global_id
 from schema.permissions import HasRole, current_user, guard
 from schema.records.inputs import AddAnnotationInput, RetractAnnotationInput, UpdateHealthRecordInput
 from schema.records.types import AnnotationType, HealthRecordType
+from schema.relay import decode_global_id
 from users.models import Role
 
 

@@ -10,8 +10,9 @@ from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from schema.auth import TokenAuthPayload, session_payload
-from schema.pagination import connection, decode_global_id
+from schema.pagination import connection
 from schema.permissions import IsAuthenticated, current_user, guard
+from schema.relay import decode_global_id
 from users.models import SessionFamily
 from users.sessions import (
     SESSION_ID_CLAIM,
