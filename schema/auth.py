@@ -37,8 +37,12 @@ class TokenAuthPayload:
         description="Single-use refresh token for `refreshToken`. Null in browser cookie mode, where it is "
         "only in the HttpOnly cookie."
     )
+    refresh_expires_at: datetime = strawberry.field(
+        description="When the session ends unless refreshed: 15 minutes idle or 12 hours after login."
+    )
     refresh_expires_in: int = strawberry.field(
-        description="When the session ends unless refreshed (Unix time): 15 minutes idle or 12 hours after login."
+        description="`refreshExpiresAt` as Unix time (seconds), despite its name not a duration.",
+        deprecation_reason="Its name reads as a duration but it is a Unix time: use `refreshExpiresAt`.",
     )
     payload: JSON = strawberry.field(description="The access token's claims.")
     user: UserType = strawberry.field(description="Who signed in.")
@@ -96,6 +100,7 @@ def session_payload(info: Info, user: User, refresh: RefreshToken) -> TokenAuthP
     return TokenAuthPayload(
         token=token,
         refresh_token=None if cookie_mode() else clear_refresh,
+        refresh_expires_at=expires_at,
         refresh_expires_in=int(expires_at.timestamp()),
         payload=access_token_claims(token),
         user=user,
