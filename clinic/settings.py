@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "records",
     "care",
     "idempotency",  # the HTTP API layer's Idempotency-Key answers (not a domain app)
+    "persisted",  # the HTTP API layer's persisted documents (APQ), shared by every instance
 ]
 
 MIDDLEWARE = [
@@ -258,6 +259,11 @@ STORAGES = {
 }
 
 GRAPHQL_PUBLIC_INTROSPECTION = env_bool("GRAPHQL_PUBLIC_INTROSPECTION", False)
+# Production switch: only the documents of the clients' manifest run (schema/persisted.py, docs/clients.md).
+TRUSTED_DOCUMENTS_ONLY = env_bool("TRUSTED_DOCUMENTS_ONLY", False)
+TRUSTED_DOCUMENTS_MANIFEST = os.environ.get(
+    "TRUSTED_DOCUMENTS_MANIFEST", str(BASE_DIR / "clients" / "trusted-documents.json")
+)
 # Audit every PHI read (HIPAA 164.312(b)). Not from the environment: off only in tests that
 # measure what auditing costs (schema/audit/reads.py reads it per request).
 AUDIT_READS = True

@@ -30,6 +30,7 @@ from strawberry.types.graphql import OperationType
 
 from idempotency.errors import IdempotencyKeyReused
 from idempotency.services import Answer, Execution, idempotent_execute, request_fingerprint
+from schema import persisted as persisted_documents
 from schema import schema
 from schema.errors import SERVICE_UNAVAILABLE_RETRY_AFTER, ErrorCode, format_error, merge_repeated
 from schema.limits import MAX_BODY_BYTES, MAX_TOKENS
@@ -95,6 +96,8 @@ class ClinicGraphQLView(GraphQLView):
                     fields={"idempotencyKey": ["1-255 printable ASCII characters."]},
                 )
         authenticate_request(request)
+        if (refused := persisted_documents.resolve(self.payload, request)) is not None:  # APQ, trusted documents
+            return refusal(*refused)
         try:
             if key is not None and request.user.is_authenticated and is_idempotent_mutation(self.payload):
                 return self.execute_once(request, key)

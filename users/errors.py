@@ -22,6 +22,9 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     INTERNAL = "INTERNAL"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # the database cannot be reached: retry (Retry-After)
+    # Apollo's automatic persisted queries (schema/persisted.py): send the text with the hash.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"  # a protocol version other than 1
 
 
 class NotAuthenticated(Exception):
