@@ -191,6 +191,9 @@ GRAPHQL_JWT = {
 # No refresh for this long ends a session (HIPAA automatic logoff); the absolute cap is
 # JWT_REFRESH_EXPIRATION_DELTA above, counted from login.
 JWT_REFRESH_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("JWT_REFRESH_IDLE_MINUTES", "15")))
+# Seconds after a rotation in which presenting the rotated refresh token again answers the same
+# new pair instead of ending the session as reuse (two tabs refreshing at once); 0 = off.
+JWT_REFRESH_REUSE_GRACE_SECONDS = int(os.environ.get("JWT_REFRESH_REUSE_GRACE_SECONDS", "0"))
 # Browsers: tokenAuth/refreshToken also set the refresh token in an HttpOnly cookie on /graphql/.
 JWT_REFRESH_COOKIE = env_bool("JWT_REFRESH_COOKIE", False)
 
@@ -264,6 +267,8 @@ TRUSTED_DOCUMENTS_ONLY = env_bool("TRUSTED_DOCUMENTS_ONLY", False)
 TRUSTED_DOCUMENTS_MANIFEST = os.environ.get(
     "TRUSTED_DOCUMENTS_MANIFEST", str(BASE_DIR / "clients" / "trusted-documents.json")
 )
+# Speed-ups over private framework internals (schema/fastpath/); off, or on untested versions: stock Strawberry.
+GRAPHQL_FAST_PATH = env_bool("GRAPHQL_FAST_PATH", True)
 # Audit every PHI read (HIPAA 164.312(b)). Not from the environment: off only in tests that
 # measure what auditing costs (schema/audit/reads.py reads it per request).
 AUDIT_READS = True

@@ -1,21 +1,15 @@
 """Relay connections as the contract has them: `first`/`after` only, `first` capped at 100."""
 
 import uuid
-from functools import lru_cache
 from typing import Any
 
 import strawberry_django
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
-from django.db.models.fields.related_descriptors import ReverseManyToOneDescriptor
 from strawberry import relay
 from strawberry.relay.types import PREFIX as CURSOR_PREFIX
 from strawberry.types import Info
-from strawberry.types.base import StrawberryContainer
 from strawberry_django.fields.field import StrawberryDjangoConnectionExtension
-from strawberry_django.queryset import get_queryset_config
-from strawberry_django.relay.list_connection import DjangoListConnection
 
 # 100 per the contract; only the benchmarks raise it (bench/settings.py), to fetch 1,000 rows at once.
 MAX_PAGE_SIZE = getattr(settings, "GRAPHQL_MAX_PAGE_SIZE", 100)
@@ -24,25 +18,15 @@ MAX_PAGE_SIZE = getattr(settings, "GRAPHQL_MAX_PAGE_SIZE", 100)
 class ForwardConnectionExtension(StrawberryDjangoConnectionExtension):
     """Forward pagination only, with `first` checked before anything is loaded."""
 
+    # Set per field by the fast path (schema/fastpath/connections.py) when it is on: builds the
+    # page from the optimizer's prefetch cache, or returns None for strawberry-django's own path.
+    prefetched_page = None
+
     def apply(self, field) -> None:
-        # The default resolver only reads the relation (`getattr(root, name).all()`); a resolver of
-        # the field's own may do anything, so those fields never take the prefetched short cut.
-        self.reads_relation = field.base_resolver is None
-        self.relation_name = field.django_name or field.python_name
-        self.field = field
+        # Before strawberry-django installs its default resolver (which only reads the relation).
+        self.has_own_resolver = field.base_resolver is not None
         super().apply(field)
         field.arguments = [arg for arg in field.arguments if arg.python_name not in {"before", "last"}]
-        self.edge_class = None
-        if self.reads_relation and _plain_connection(self.connection_type):
-            type_def = self.connection_type.__strawberry_definition__
-            edge_type = type_def.get_field("edges").resolve_type(type_definition=type_def)
-            while isinstance(edge_type, StrawberryContainer):
-                edge_type = edge_type.of_type
-            if (
-                edge_type.resolve_edge.__func__ is relay.Edge.resolve_edge.__func__
-                and edge_type.CURSOR_PREFIX == CURSOR_PREFIX
-            ):
-                self.edge_class = edge_type
 
     def resolve(self, next_, source, info: Info, *, after: str | None = None, first: int | None = None, **kwargs):
         if first is not None and not 0 <= first <= MAX_PAGE_SIZE:
@@ -53,75 +37,11 @@ class ForwardConnectionExtension(StrawberryDjangoConnectionExtension):
             except Exception as error:  # noqa: BLE001 - any undecodable cursor is bad input
                 raise ValidationError({"after": ["Not a valid cursor."]}) from error
         # `root` is the default resolver's own argument (the record again); any other means filters.
-        # Only as the innermost extension: any other in the chain (inner ones run inside `next_`) must run.
-        if (
-            source is not None
-            and self.edge_class is not None
-            and kwargs.keys() <= {"root"}
-            and self.field.extensions[0] is self
-        ):
-            page = self._prefetched_page(source)
+        if source is not None and self.prefetched_page is not None and kwargs.keys() <= {"root"}:
+            page = self.prefetched_page(source)
             if page is not None:
                 return page
         return super().resolve(next_, source, info, after=after, first=first, **kwargs)
-
-    def _prefetched_page(self, source: Any) -> Any:
-        """The connection built straight from the optimizer's prefetched page, or None.
-
-        When the optimizer has prefetched the relation, the cache holds exactly the rows of
-        the requested page (`first`/`after` applied in SQL by a window function), each with its
-        row number and the total count. strawberry-django's own path gets there through the
-        resolver chain, a related manager per record, and
-        DjangoListConnection.resolve_optimized_connection_by_prefetch; this builds the same
-        object (edges, cursors, page info, `nodes` for totalCount) without them.
-        tests/perf/test_prefetched_connection.py compares both paths.
-        """
-        descriptor = getattr(type(source), self.relation_name, None)
-        if type(descriptor) is not ReverseManyToOneDescriptor:
-            return None
-        try:
-            nodes = source._prefetched_objects_cache[descriptor.field.remote_field.cache_name]
-        except (AttributeError, KeyError):
-            return None
-        if not isinstance(nodes, QuerySet) or nodes._result_cache is None:
-            return None
-        if not get_queryset_config(nodes).optimized_by_prefetching:
-            return None
-        rows = nodes._result_cache
-        edge_class = self.edge_class
-        try:
-            edges = [edge_class(cursor=_cursor(row._strawberry_row_number - 1), node=row) for row in rows]
-            has_next_page = rows[-1]._strawberry_row_number < rows[-1]._strawberry_total_count if rows else False
-        except AttributeError:
-            return None  # not paginated by the optimizer: strawberry-django's path (and its warning)
-        connection = self.connection_type(
-            edges=edges,
-            page_info=relay.PageInfo(
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-                has_previous_page=rows[0]._strawberry_row_number > 1 if rows else False,
-                has_next_page=has_next_page,
-            ),
-        )
-        connection.nodes = nodes
-        return connection
-
-
-def _plain_connection(connection_type: Any) -> bool:
-    """A DjangoListConnection whose nodes and edges are built the stock way."""
-    return (
-        isinstance(connection_type, type)
-        and issubclass(connection_type, DjangoListConnection)
-        and connection_type.resolve_node.__func__ is relay.ListConnection.resolve_node.__func__
-        and connection_type.resolve_connection.__func__ is DjangoListConnection.resolve_connection.__func__
-        and connection_type.resolve_optimized_connection_by_prefetch.__func__
-        is DjangoListConnection.resolve_optimized_connection_by_prefetch.__func__
-    )
-
-
-@lru_cache(maxsize=1024)
-def _cursor(offset: int) -> str:
-    return relay.to_base64(CURSOR_PREFIX, offset)
 
 
 # Far beyond any list here, far below the 64-bit OFFSET a database accepts.

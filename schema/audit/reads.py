@@ -20,7 +20,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from graphql import ExecutionResult, GraphQLError, GraphQLObjectType, get_named_type
-from graphql.execution.collect_fields import collect_sub_fields
 from strawberry.extensions import FieldExtension, SchemaExtension
 
 from audit.models import Action, Outcome
@@ -28,6 +27,7 @@ from audit.services import AuditDraft, audit_events_append
 from care.selectors import is_staff_member
 from records.models import Annotation, HealthRecord
 from records.selectors import annotation_record_ids, record_patient_ids
+from schema.selection import collect_sub_fields
 from users.models import Patient, User
 from users.selectors import patient_ids
 

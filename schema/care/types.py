@@ -7,7 +7,7 @@ from care.models import Assignment
 from care.selectors import assigner_account_visible_to, assignment_patient_visible_to
 from schema.audit.reads import audit_demographics_read
 from schema.audit.types import AuditActorType, actor_hints, actor_of
-from schema.performance import direct_resolver
+from schema.fastpath import direct_resolver
 from schema.users.types import DoctorType, PatientType, UserType
 
 

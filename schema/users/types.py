@@ -10,7 +10,7 @@ from strawberry.types import Info
 from care.selectors import active_assignments_with_doctors
 from records.selectors import records_visible_to
 from schema.audit.reads import audit_demographics_read, audit_record_read
-from schema.performance import direct_resolver
+from schema.fastpath import direct_resolver
 from users.models import Doctor, Patient, Role, User
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class DoctorType(relay.Node):
     )
 
 
-@direct_resolver  # called straight from graphql-core (schema/performance.py): hot on worklists
+@direct_resolver  # called straight from graphql-core on the fast path: hot on worklists
 def _visible_health_record(root: Patient, info: Info):
     # Optimized path: the optimizer prefetched the record through HealthRecordType.get_queryset,
     # which leaves it out where the caller may not read it.

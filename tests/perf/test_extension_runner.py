@@ -1,4 +1,4 @@
-"""LeanSchema runs schema extensions exactly as strawberry.Schema does (schema/performance.py).
+"""LeanSchema runs schema extensions exactly as strawberry.Schema does (schema/fastpath/execution.py).
 
 Differential: the same extensions on the same tiny schema, once under each, must leave the same
 trace of hook calls (order, nesting, exceptions seen) and give the same result.
@@ -8,7 +8,12 @@ import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from schema.performance import LeanSchema
+from tests.perf.fastpath_modes import VERSIONS_TESTED, skip_module_unless_versions_tested
+
+if not VERSIONS_TESTED:
+    pytest.skip(skip_module_unless_versions_tested, allow_module_level=True)
+
+from schema.fastpath.execution import LeanSchema  # noqa: E402 - only where it can import
 
 
 @strawberry.type

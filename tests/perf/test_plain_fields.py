@@ -1,6 +1,6 @@
 """The plain-field short cut answers exactly like graphql-core's own path, errors included.
 
-A small schema is executed twice: as Strawberry builds it, and with schema/performance.py's
+A small schema is executed twice: as Strawberry builds it, and with schema/fastpath/execution.py's
 bare resolvers and PlainFieldExecutionContext. Data and errors (message and path) must match,
 for the cases the short cut hands back to graphql-core: nulls in non-null positions, readers
 that raise, scalars that refuse a value, lists with a null item.
@@ -11,7 +11,12 @@ from types import SimpleNamespace
 import pytest
 import strawberry
 
-from schema.performance import PlainFieldExecutionContext, install_plain_resolvers
+from tests.perf.fastpath_modes import VERSIONS_TESTED, skip_module_unless_versions_tested
+
+if not VERSIONS_TESTED:
+    pytest.skip(skip_module_unless_versions_tested, allow_module_level=True)
+
+from schema.fastpath.execution import PlainFieldExecutionContext, install_plain_resolvers  # noqa: E402
 
 
 @strawberry.type

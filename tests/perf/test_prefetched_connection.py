@@ -1,7 +1,7 @@
 """Nested connections built straight from the optimizer's prefetch answer like strawberry-django's path.
 
-schema/pagination.ForwardConnectionExtension builds a nested connection (a record's
-`annotations`, `history`) from the prefetched page itself. The same requests are run with that
+On the fast path, schema/fastpath/connections.PrefetchedPage builds a nested connection (a
+record's `annotations`, `history`) from the prefetched page itself. The same requests are run with that
 short cut turned off, through strawberry-django's resolver chain and
 DjangoListConnection.resolve_optimized_connection_by_prefetch: the JSON must be identical
 (cursors, pageInfo, totalCount, nodes), for first/after, empty lists, the last page and past it.
@@ -13,8 +13,8 @@ import pytest
 from django.core.management import call_command
 from strawberry import relay
 
-from schema.pagination import ForwardConnectionExtension
 from tests.conftest import access_token
+from tests.perf.fastpath_modes import requires_fast_path
 from users.models import User
 
 PAGE = """
@@ -48,8 +48,10 @@ def grey_token(db):
 @pytest.fixture
 def taken(monkeypatch):
     """How many connections the short cut built."""
+    from schema.fastpath.connections import PrefetchedPage
+
     built = []
-    original = ForwardConnectionExtension._prefetched_page
+    original = PrefetchedPage.__call__
 
     def counting(self, source):
         page = original(self, source)
@@ -57,12 +59,14 @@ def taken(monkeypatch):
             built.append(page)
         return page
 
-    monkeypatch.setattr(ForwardConnectionExtension, "_prefetched_page", counting)
+    monkeypatch.setattr(PrefetchedPage, "__call__", counting)
     return built
 
 
 def without_short_cut(monkeypatch) -> None:
-    monkeypatch.setattr(ForwardConnectionExtension, "_prefetched_page", lambda self, source: None)
+    from schema.fastpath.connections import PrefetchedPage
+
+    monkeypatch.setattr(PrefetchedPage, "__call__", lambda self, source: None)
 
 
 CASES = [
@@ -76,6 +80,7 @@ CASES = [
 ]
 
 
+@requires_fast_path
 @pytest.mark.parametrize("variables", CASES)
 def test_prefetched_connections_answer_like_strawberry_django(gql, grey_token, monkeypatch, taken, variables):
     # given the same request with the short cut and without it

@@ -1,7 +1,8 @@
-"""Execution cost: what the schema does per request and per field, kept to what pays.
+"""The fast path's execution levers (see schema/fastpath/__init__.py for when they are used).
 
-Measured with bench/ (see README, "Performance"): per-field overhead, not SQL, is what
-separates a GraphQL response from a hand-written view. Three levers live here:
+Imported only when the fast path is on: this module imports private symbols of graphql-core
+(`graphql.execution.execute.get_field_def`), Strawberry (`strawberry.schema.schema`, the
+extensions runner, the schema converter's type map) and strawberry-django.
 
 - `QueryOptimizer`: strawberry-django's optimizer without its `resolve` hook. The hook
   wraps *every* field of every response as graphql-core middleware, only to optimize
@@ -355,17 +356,6 @@ class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return bool(object_type.is_type_of(value, None))
         except Exception:  # noqa: BLE001 - one that needs the resolve info: take graphql-core's path
             return False
-
-
-def direct_resolver(function: Callable) -> Callable:
-    """Mark a `(root, info)` field resolver as safe to call straight from graphql-core.
-
-    Only for resolvers that take exactly the source object and the info (graphql-core's info
-    has the same `.context.request`), have no arguments, and raise nothing the error
-    formatting must see through Strawberry (they still reach it through graphql-core).
-    """
-    function.direct = True
-    return function
 
 
 def _attribute_resolver(attname: str) -> Callable:
