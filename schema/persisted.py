@@ -28,7 +28,21 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from graphql import GraphQLError, parse, validate
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    NameNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Visitor,
+    parse,
+    print_ast,
+    validate,
+    visit,
+)
 
 from persisted.selectors import document_text
 from persisted.services import document_register
@@ -160,3 +174,112 @@ def read_manifest(path: str) -> dict[str, str]:
             f"The trusted documents manifest {path}: ids that are not their body's SHA-256: {wrong}"
         )
     return documents
+
+
+class ManifestError(Exception):
+    """An operation file that cannot go into the manifest; the message says which and why."""
+
+
+def build_manifest(paths: list[str], *, add_typename: bool = True) -> dict[str, Any]:
+    """Apollo's persisted-query manifest of the named operations in these `.graphql` files.
+
+    Each body is the text Apollo Client sends: graphql-js's `print` of the operation (after its
+    InMemoryCache adds `__typename` to every selection set below the root, unless
+    `add_typename` is off) followed by the fragments it spreads, in the order of the files.
+    Its SHA-256, the id, is then the hash Apollo's PersistedQueryLink computes, so a client
+    with the stock link needs no copy of the manifest. Every operation must be named (names
+    unique across files), valid against the schema and within the limits.
+    """
+    full = schema._schema
+    operations: list[tuple[str, OperationDefinitionNode]] = []
+    fragments: dict[str, FragmentDefinitionNode] = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as file:
+            source = file.read()
+        try:
+            document = parse(source, max_tokens=MAX_TOKENS)
+        except GraphQLError as error:
+            raise ManifestError(f"{path}: {error.message}") from error
+        for definition in document.definitions:
+            if isinstance(definition, FragmentDefinitionNode):
+                if definition.name.value in fragments:
+                    raise ManifestError(f"{path}: fragment {definition.name.value} is defined twice")
+                fragments[definition.name.value] = definition
+            elif isinstance(definition, OperationDefinitionNode):
+                if definition.name is None:
+                    raise ManifestError(f"{path}: every operation needs a name")
+                operations.append((path, definition))
+            else:
+                raise ManifestError(f"{path}: only operations and fragments belong in an operation file")
+    names = [operation.name.value for _, operation in operations]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ManifestError(f"operation names must be unique: {', '.join(repeated)}")
+    entries = []
+    for path, operation in operations:
+        document = DocumentNode(definitions=(operation, *spread_fragments(operation, fragments, path)))
+        if add_typename:
+            document = visit(document, AddTypename())
+        errors = limit_errors(full, document, None) or validate(full, document)
+        if errors:
+            raise ManifestError(f"{path}: {operation.name.value}: {errors[0].message}")
+        body = print_ast(document)
+        entries.append(
+            {"id": digest(body), "name": operation.name.value, "type": operation.operation.value, "body": body}
+        )
+    return {"format": MANIFEST_FORMAT, "version": 1, "operations": entries}
+
+
+def spread_fragments(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode], path: str
+) -> list[FragmentDefinitionNode]:
+    """The fragments `operation` spreads, directly or through others, in the order they were defined."""
+    used: set[str] = set()
+    pending = [operation]
+    while pending:
+        node = pending.pop()
+        for name in fragment_spreads(node):
+            if name not in fragments:
+                raise ManifestError(f"{path}: unknown fragment {name}")
+            if name not in used:
+                used.add(name)
+                pending.append(fragments[name])
+    return [fragment for name, fragment in fragments.items() if name in used]
+
+
+def fragment_spreads(node: Any) -> set[str]:
+    names: set[str] = set()
+
+    class Spreads(Visitor):
+        def enter_fragment_spread(self, spread: FragmentSpreadNode, *_args: Any) -> None:
+            names.add(spread.name.value)
+
+    visit(node, Spreads())
+    return names
+
+
+class AddTypename(Visitor):
+    """Apollo Client's addTypenameToDocument: `__typename` last in every selection set below the root.
+
+    Not where the set already selects `__typename` or an introspection field, nor under `@export`.
+    """
+
+    def enter_selection_set(self, node: SelectionSetNode, _key: Any, parent: Any, *_args: Any) -> Any:
+        if isinstance(parent, OperationDefinitionNode):
+            return None
+        if any(
+            isinstance(selection, FieldNode) and selection.name.value.startswith("__") for selection in node.selections
+        ):
+            return None
+        if isinstance(parent, FieldNode) and any(
+            directive.name.value == "export" for directive in parent.directives or ()
+        ):
+            return None
+        return SelectionSetNode(
+            selections=(
+                *node.selections,
+                FieldNode(
+                    name=NameNode(value="__typename"), alias=None, arguments=(), directives=(), selection_set=None
+                ),
+            )
+        )
