@@ -16,6 +16,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from audit.context import current_origin
 from audit.models import Action, Outcome
@@ -65,6 +66,10 @@ def idle_timeout() -> timedelta:
 
 def absolute_lifetime() -> timedelta:
     return jwt_settings.JWT_REFRESH_EXPIRATION_DELTA
+
+
+def reuse_grace() -> timedelta:
+    return timedelta(seconds=settings.JWT_REFRESH_REUSE_GRACE_SECONDS)
 
 
 def session_expires_at(family: SessionFamily) -> datetime:
@@ -129,11 +134,55 @@ def session_start(*, request, username: str, password: str) -> tuple[User, Refre
     return user, refresh
 
 
+def successor_token(token: str, family: SessionFamily) -> str:
+    """The refresh token that rotating `token` yields while a grace window is on.
+
+    Derived, not random, so that a repeat within the window can answer the same new token
+    although the database keeps only digests: a keyed HMAC of the presented clear token. The
+    database alone cannot yield it (it holds neither the key nor the old token), nothing more is
+    stored, and whoever holds the key (JWT_SECRET_KEY) can forge access tokens anyway. Same
+    form as the library's random tokens (JWT_REFRESH_TOKEN_N_BYTES as hex).
+    """
+    digest = salted_hmac(
+        "clinic.refresh-successor", f"{family.pk}:{token}", secret=settings.JWT_SECRET_KEY, algorithm="sha256"
+    ).hexdigest()
+    return digest[: 2 * jwt_settings.JWT_REFRESH_TOKEN_N_BYTES]
+
+
+def _successor_create(*, user: User, family: SessionFamily, token: str) -> RefreshToken:
+    successor = RefreshToken(user=user, family=family, token=refresh_token_digest(token))
+    successor._cached_token = token  # what get_token() returns: the creator holds the clear value
+    successor.save()
+    return successor
+
+
+def _successor_within_grace(refresh: RefreshToken, token: str, now: datetime) -> RefreshToken | None:
+    """The live token that rotating `refresh` (presented again as `token`) just made, if within the window.
+
+    Only the just-rotated token: once its successor was rotated too, or after the window, or
+    when the session ended, a repeat is reuse.
+    """
+    grace = reuse_grace()
+    if not grace or refresh.family.revoked_at is not None or now - refresh.revoked > grace:
+        return None
+    clear = successor_token(token, refresh.family)
+    successor = (
+        RefreshToken.objects.filter(token=refresh_token_digest(clear), family=refresh.family, revoked__isnull=True)
+        .select_related("user", "family")
+        .first()
+    )
+    if successor is not None:
+        successor._cached_token = clear
+    return successor
+
+
 def session_refresh(*, token: str | None, request=None) -> tuple[User, RefreshToken]:
     """Rotate: the presented token is revoked and a new one of the same family returned.
 
     A token that was already rotated or revoked ends its whole family (reuse detection). The
     family's end is committed before the error is raised, so the error cannot roll it back.
+    Within JWT_REFRESH_REUSE_GRACE_SECONDS of its rotation, the just-rotated token answers the
+    same new token again instead (racing tabs; the row lock makes every racer wait for the first).
     """
     if not token:
         raise TokenError(ErrorCode.TOKEN_INVALID, "A refresh token is required.")
@@ -148,6 +197,10 @@ def session_refresh(*, token: str | None, request=None) -> tuple[User, RefreshTo
         if refresh is None:
             raise TokenError(ErrorCode.TOKEN_INVALID, "The refresh token is invalid.")
         family, user, now = refresh.family, refresh.user, timezone.now()
+        repeat = _successor_within_grace(refresh, token, now) if refresh.revoked is not None else None
+        if repeat is not None and now < session_expires_at(family) and user.is_active:
+            logger.info("Refresh token repeated within the grace window: session %s", family.pk)
+            return user, repeat
         if refresh.revoked is not None or family.revoked_at is not None:
             if family.revoked_at is None:
                 logger.warning("Refresh token reuse: ending session %s of user %s", family.pk, user.pk)
@@ -163,7 +216,10 @@ def session_refresh(*, token: str | None, request=None) -> tuple[User, RefreshTo
             refresh.revoke(request)
             family.last_used_at = now
             family.save(update_fields=["last_used_at"])
-            new_refresh = RefreshToken.objects.create(user=user, family=family)
+            if reuse_grace():
+                new_refresh = _successor_create(user=user, family=family, token=successor_token(token, family))
+            else:
+                new_refresh = RefreshToken.objects.create(user=user, family=family)
     if error is not None:
         raise error
     return user, new_refresh

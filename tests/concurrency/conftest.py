@@ -172,6 +172,8 @@ def site(request, tmp_path_factory) -> Iterator[Site]:
             "DATABASE_URL": url,
             # Nothing here reads mail; delivery is the outbox worker's, which is not started.
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            # A test module's own settings for its servers (e.g. test_refresh_grace_races).
+            **getattr(request.module, "SITE_ENV", {}),
         }
         if kind == RUNSERVER:
             env = development_env(**common)
