@@ -73,6 +73,13 @@ def resolve(payload: dict[str, Any], request: Any) -> Refusal | None:
     404 for PERSISTED_QUERY_NOT_FOUND, as Apollo Server answers it (a CDN must not keep it, and
     the link retries with the text on it); 400 for the request errors.
     """
+    refused = _resolve(payload, request)
+    if refused is not None:
+        request.graphql_error_codes = [refused[2].value]  # the request log line and the metrics count it
+    return refused
+
+
+def _resolve(payload: dict[str, Any], request: Any) -> Refusal | None:
     extensions = payload.get("extensions")
     persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
     query = payload.get("query")
