@@ -6,6 +6,7 @@ from cross_web import HTTPException
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import classonlymethod
 from django.views.decorators.csrf import csrf_exempt
 from graphql import (
@@ -52,6 +53,13 @@ RELEASED_CODES = frozenset({ErrorCode.RATE_LIMITED.value})
 # would otherwise sit in the database in clear for 24 hours, while sessions store only digests.
 CREDENTIAL_FIELDS = frozenset({"token", "refreshToken", "csrfToken", "mfaToken", "secret", "otpauthUri"})
 
+# GraphQL over HTTP (GraphQL Foundation spec): a client that asks for this media type by Accept gets
+# it, with the spec's status codes (400 when the document did not run); everyone else, and clients
+# that accept neither type (the spec's legacy watershed), get application/json exactly as before.
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+APPLICATION_JSON = "application/json"
+GRAPHQL_RESPONSE_CONTENT_TYPE = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+
 
 class ClinicGraphQLView(GraphQLView):
     def __init__(self, **kwargs):
@@ -67,11 +75,21 @@ class ClinicGraphQLView(GraphQLView):
         return csrf_exempt(super().as_view(**initkwargs))
 
     def dispatch(self, request, *args, **kwargs):
-        """Every answer of /graphql/ is JSON and never cached, whatever fails (DESIGN.md section 5)."""
+        """Every answer of /graphql/ is JSON and never cached, whatever fails (DESIGN.md section 5).
+
+        In the media type the client's Accept prefers: refusals and failures too, so a client of
+        application/graphql-response+json reads every answer the same way.
+        """
+        request.graphql_media_type = negotiated_media_type(request.META.get("HTTP_ACCEPT"))
         try:
             response = self.answer(request, *args, **kwargs)
         except Exception as error:  # noqa: BLE001 - reported as INTERNAL / SERVICE_UNAVAILABLE, logged
             response = failure_response(request, error)
+        if request.graphql_media_type == GRAPHQL_RESPONSE_JSON and response.get("Content-Type", "").startswith(
+            APPLICATION_JSON
+        ):
+            response["Content-Type"] = GRAPHQL_RESPONSE_CONTENT_TYPE
+        patch_vary_headers(response, ["Accept"])
         response["Cache-Control"] = "no-store"  # tokens and PHI: no browser or proxy keeps a copy
         return response
 
@@ -164,6 +182,11 @@ class ClinicGraphQLView(GraphQLView):
             raise HTTPException(400, "No GraphQL query found in the request") from error
         response_data = self.process_result(request, result)
         codes = set(getattr(request, "graphql_error_codes", ()))
+        if getattr(request, "graphql_media_type", APPLICATION_JSON) == GRAPHQL_RESPONSE_JSON and did_not_run(result):
+            # The spec: no `data` entry when the request failed before execution, and a 4xx (5xx when
+            # the server failed). application/json keeps `"data": null` with 200, as it always had.
+            del response_data["data"]
+            sub_response.status_code = 500 if ErrorCode.INTERNAL.value in codes else 400
         if all_or_nothing and codes & TRANSIENT_CODES:
             response_data["data"] = None  # its writes are rolled back: no field may claim one happened
         if ErrorCode.SERVICE_UNAVAILABLE.value in codes:
@@ -194,7 +217,9 @@ class ClinicGraphQLView(GraphQLView):
         media_type, _, parameters = request.META.get("CONTENT_TYPE", "").partition(";")
         charset = parameters.strip().lower().removeprefix("charset=").strip('"')
         if media_type.strip().lower() != "application/json" or charset not in {"", "utf-8"}:
-            return refusal(415, "The body must be application/json.", ErrorCode.BAD_USER_INPUT)
+            response = refusal(415, "The body must be application/json.", ErrorCode.BAD_USER_INPUT)
+            response["Accept-Post"] = "application/json"  # RFC 9110 15.5.16: say which type would do
+            return response
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
             too_big = declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES
@@ -223,6 +248,48 @@ class ClinicGraphQLView(GraphQLView):
         if result.extensions:
             response["extensions"] = result.extensions
         return response
+
+
+def did_not_run(result: ExecutionResult) -> bool:
+    """Was the document refused before execution (syntax, validation, limits)? Those errors, unlike
+    a resolver's, have no path, and no data came back."""
+    return result.data is None and bool(result.errors) and all(error.path is None for error in result.errors)
+
+
+def negotiated_media_type(accept: str | None) -> str:
+    """The response media type for an Accept header (RFC 9110 12.5.1), q-values and wildcards included.
+
+    The higher q wins; on a tie the type the client listed first (`application/graphql-response+json,
+    application/json` prefers the former, as the spec's example). Neither acceptable, no header, or
+    only wildcards: application/json, which every client before the spec understands.
+    """
+    if not accept:
+        return APPLICATION_JSON
+    ranges = []
+    for position, item in enumerate(accept.split(",")):
+        media_range, *parameters = (part.strip().lower() for part in item.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0  # a malformed weight accepts nothing rather than everything
+        ranges.append((media_range, quality, position))
+
+    def preference(media_type: str) -> tuple[float, int, bool]:
+        """(q, listed earlier, is application/json) by the most specific range matching `media_type`."""
+        for matching in (media_type, media_type.split("/")[0] + "/*", "*/*"):
+            for media_range, quality, position in ranges:
+                if media_range == matching:
+                    # Only a type the client named outranks by its place in the list, not a wildcard.
+                    place = -position if matching == media_type else -len(ranges)
+                    return quality, place, media_type == APPLICATION_JSON
+        return 0.0, -len(ranges), media_type == APPLICATION_JSON
+
+    media_type = max((GRAPHQL_RESPONSE_JSON, APPLICATION_JSON), key=preference)
+    return media_type if preference(media_type)[0] > 0 else APPLICATION_JSON
 
 
 def refusal(status: int, message: str, code: ErrorCode, **extensions) -> JsonResponse:

@@ -136,3 +136,127 @@ def test_a_preflight_for_apollo_and_sentry_headers_passes_only_when_configured(c
     extras = {"apollographql-client-name", "apollographql-client-version", "sentry-trace", "baggage"}
     assert (extras <= allowed) is extra
     assert not (extras & allowed) or extra
+
+
+# --- media types: application/json (default) and application/graphql-response+json ----------
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+GRAPHQL_RESPONSE_UTF8 = "application/graphql-response+json; charset=utf-8"
+APOLLO_ACCEPT = "application/graphql-response+json,application/json;q=0.9"  # Apollo Client 4's default
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("application/json", "application/json"),
+        ("text/html", "application/json"),  # neither: the spec's legacy answer, not a 406
+        (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE_UTF8),
+        (APOLLO_ACCEPT, GRAPHQL_RESPONSE_UTF8),
+        ("application/json, application/graphql-response+json", "application/json"),  # listed first wins a tie
+        ("application/graphql-response+json, application/json", GRAPHQL_RESPONSE_UTF8),
+        ("application/json;q=0.5, application/graphql-response+json;q=0.8", GRAPHQL_RESPONSE_UTF8),
+        ("application/graphql-response+json;q=0, */*", "application/json"),
+        ("application/json;q=0, */*", GRAPHQL_RESPONSE_UTF8),
+        ("application/*;q=0.9, application/graphql-response+json;q=0.1", "application/json"),
+    ],
+)
+def test_the_media_type_follows_accept_with_its_weights(client, db, accept, expected):
+    # when a client posts a query with this Accept header
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    response = post(client, "/graphql", {"query": "{ __typename }"}, **headers)
+    # then the answer is in the preferred type the API speaks, and says that it depends on Accept
+    assert response.status_code == 200
+    assert response["Content-Type"] == expected
+    assert json.loads(response.content) == {"data": {"__typename": "Query"}}
+    assert "Accept" in response["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("document", "code"),
+    [
+        ("{ __typename ", "BAD_USER_INPUT"),  # syntax
+        ("{ __typename nope }", "BAD_USER_INPUT"),  # validation
+        ("{ " + " ".join(f"a{n}: __typename" for n in range(16)) + " }", "QUERY_TOO_COMPLEX"),  # limits
+    ],
+)
+def test_a_document_that_cannot_run_is_400_without_data_in_graphql_response_json(client, world, document, code):
+    # given a signed-in caller (a signed-out one learns less: UNAUTHENTICATED)
+    signed_in = {"HTTP_AUTHORIZATION": f"Bearer {access_token(client)}"}
+    # when a client of the spec's media type and a legacy client send a document that cannot run
+    spec = post(client, "/graphql", {"query": document}, HTTP_ACCEPT=APOLLO_ACCEPT, **signed_in)
+    legacy = post(client, "/graphql", {"query": document}, **signed_in)
+    # then the spec's client gets a 400 and no data entry (nothing executed)
+    assert spec.status_code == 400
+    assert spec["Content-Type"] == GRAPHQL_RESPONSE_UTF8
+    body = json.loads(spec.content)
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == code
+    # and the legacy client gets what it always got: 200 with "data": null and the same errors
+    assert legacy.status_code == 200
+    assert legacy["Content-Type"] == "application/json"
+    assert legacy.json() == {"data": None, **body}
+
+
+def test_a_field_error_is_200_with_data_in_graphql_response_json(client, world):
+    # given a signed-in patient
+    access = access_token(client)
+    # when she asks for a node she may not read, next to her own name, in the spec's media type
+    document = '{ me { username } node(id: "VXNlclR5cGU6MQ==") { id } }'
+    response = post(client, "/graphql", {"query": document}, HTTP_ACCEPT=GRAPHQL_RESPONSE,
+                    HTTP_AUTHORIZATION=f"Bearer {access}")
+    # then the document ran: 200, with data (partial) beside the errors
+    body = json.loads(response.content)
+    assert response.status_code == 200
+    assert response["Content-Type"] == GRAPHQL_RESPONSE_UTF8
+    assert body["data"]["me"] == {"username": "alice"}
+    assert body.get("errors") is None or all("path" in error for error in body["errors"])
+
+
+def access_token(client) -> str:
+    return post(client, "/graphql", {"query": LOGIN}).json()["data"]["tokenAuth"]["token"]
+
+
+def transport_refusals(client):
+    """One request of each kind refused before GraphQL runs, by name: (response, expected status, code)."""
+    big = json.dumps({"query": "{ __typename }" + " " * (1024 * 1024)})
+    return {
+        "GET": lambda headers: client.get("/graphql", {"query": "{ __typename }"}, **headers),
+        "batch": lambda headers: post(client, "/graphql", [{"query": "{ __typename }"}] * 2, **headers),
+        "form": lambda headers: client.post("/graphql", {"query": "{ __typename }"}, **headers),
+        "too big": lambda headers: post(client, "/graphql", big, **headers),
+        "not JSON": lambda headers: post(client, "/graphql", "{", **headers),
+    }
+
+
+REFUSALS = {
+    "GET": (405, "BAD_USER_INPUT"),
+    "batch": (400, "BAD_USER_INPUT"),
+    "form": (415, "BAD_USER_INPUT"),
+    "too big": (413, "QUERY_TOO_COMPLEX"),
+    "not JSON": (400, "BAD_USER_INPUT"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(REFUSALS))
+@pytest.mark.parametrize(
+    ("accept", "content_type"), [(None, "application/json"), (APOLLO_ACCEPT, GRAPHQL_RESPONSE_UTF8)]
+)
+def test_transport_refusals_are_graphql_errors_in_either_media_type(client, db, kind, accept, content_type):
+    # when a request the API does not take arrives, from a legacy client or a client of the spec's type
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    response = transport_refusals(client)[kind](headers)
+    # then it is a 4xx with a GraphQL error body (a code in extensions) in the negotiated type
+    status, code = REFUSALS[kind]
+    assert response.status_code == status
+    assert response["Content-Type"] == content_type
+    assert response["Cache-Control"] == "no-store"
+    body = json.loads(response.content)
+    assert "data" not in body
+    assert [error["extensions"]["code"] for error in body["errors"]] == [code]
+    # and the refusals that have a header for it say what would do
+    if kind == "GET":
+        assert response["Allow"] == "POST"
+    if kind == "form":
+        assert response["Accept-Post"] == "application/json"
