@@ -9,6 +9,8 @@ it nor, without CORS approval, send the header (signed double-submit, OWASP).
 """
 
 from datetime import datetime
+from ipaddress import ip_address
+from urllib.parse import urlsplit
 
 import strawberry
 from django.conf import settings
@@ -21,6 +23,7 @@ from strawberry.types import Info
 from schema.errors import ErrorCode
 from schema.permissions import AllowAny, guard
 from schema.users.types import UserType
+from users.errors import TokenError
 from users.models import RefreshToken, User
 from users.sessions import SESSION_ID_CLAIM, session_expires_at, session_refresh, session_revoke, session_start
 from users.token_library import access_token_claims, delete_cookie, get_token, jwt_settings, set_cookie
@@ -28,6 +31,15 @@ from users.token_library import access_token_claims, delete_cookie, get_token, j
 CSRF_COOKIE_NAME = "clinic-csrf-token"
 CSRF_HEADER = "HTTP_X_CSRF_TOKEN"  # X-CSRF-Token
 CSRF_SALT = "clinic.refresh-cookie-csrf"
+# Why a cookie-only request arrived without the cookie, when its Origin shows it: the page is on
+# another site, and SameSite=Strict keeps the cookie home. Otherwise such a request fails with a
+# bare TOKEN_INVALID, and the set-up looks right from the page.
+CROSS_SITE_MESSAGE = (
+    "No refresh cookie was sent: the page ({origin}) and the API are not on the same site, so the "
+    "browser keeps the SameSite=Strict cookie back (and the page cannot read the CSRF cookie). Serve "
+    "the page and the API from one site, or send the API's requests through the dev server's proxy "
+    "(see README, cookie mode)."
+)
 
 
 @strawberry.type(name="TokenAuthPayload", description="A fresh access token and refresh token.")
@@ -72,10 +84,31 @@ def refresh_token_from(info: Info, argument: str | None) -> str | None:
     request = info.context.request
     cookie = request.COOKIES.get(jwt_settings.JWT_REFRESH_TOKEN_COOKIE_NAME)
     if not cookie:
+        explain_missing_cookie(request)
         return None
     if not constant_time_compare(request.META.get(CSRF_HEADER, ""), csrf_token_for(cookie)):
         raise PermissionDenied("Missing or wrong X-CSRF-Token header.")
     return cookie
+
+
+def explain_missing_cookie(request) -> None:
+    """TOKEN_INVALID saying why no cookie came, when the Origin header shows it; else nothing."""
+    origin = request.META.get("HTTP_ORIGIN", "")
+    if origin and origin != "null" and site_of(origin) != site_of(f"{request.scheme}://{request.get_host()}"):
+        raise TokenError(ErrorCode.TOKEN_INVALID, CROSS_SITE_MESSAGE.format(origin=origin[:100]))
+
+
+def site_of(url: str) -> tuple[str, str]:
+    """(scheme, registrable domain) as browsers compare sites for SameSite, close enough to explain a
+    failure (not to decide one): the last two labels of a name, without the public suffix list,
+    an IP address whole. http://127.0.0.1:8000 and http://localhost:5173 are two sites."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        ip_address(host)
+    except ValueError:
+        host = ".".join(host.split(".")[-2:])
+    return parts.scheme, host
 
 
 def session_payload(info: Info, user: User, refresh: RefreshToken) -> TokenAuthPayload:
