@@ -194,7 +194,7 @@ JWT_REFRESH_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("JWT_REFRESH_IDL
 # Seconds after a rotation in which presenting the rotated refresh token again answers the same
 # new pair instead of ending the session as reuse (two tabs refreshing at once); 0 = off.
 JWT_REFRESH_REUSE_GRACE_SECONDS = int(os.environ.get("JWT_REFRESH_REUSE_GRACE_SECONDS", "0"))
-# Browsers: tokenAuth/refreshToken also set the refresh token in an HttpOnly cookie on /graphql/.
+# Browsers: tokenAuth/refreshToken also set the refresh token in an HttpOnly cookie on /graphql.
 JWT_REFRESH_COOKIE = env_bool("JWT_REFRESH_COOKIE", False)
 
 # django-axes: login lockout, state in the database so every worker process sees it.

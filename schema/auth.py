@@ -1,7 +1,7 @@
 """Token mutations: Strawberry fields over django-graphql-jwt's machinery and users.sessions.
 
 Browser cookie mode (settings.JWT_REFRESH_COOKIE): the refresh token travels in an HttpOnly,
-SameSite=Strict cookie scoped to /graphql/ and never in the response body; the access token
+SameSite=Strict cookie scoped to /graphql (and /graphql/) and never in the response body; the access token
 never goes in a cookie. A request that relies on that cookie alone (refreshToken/revokeToken
 without an argument) must carry `X-CSRF-Token`, an HMAC of the refresh token that tokenAuth and
 refreshToken hand out in `csrfToken` and in a readable cookie: a cross-site page can neither read
@@ -181,7 +181,8 @@ class AuthMutation:
 
     @strawberry.mutation(
         description="Trade a refresh token for new tokens. The presented one stops working; presenting it again "
-        "ends the whole session. In cookie mode it may be omitted (then `X-CSRF-Token` is required).",
+        "ends the whole session (unless the server's grace window is on: then, within it, the same new tokens "
+        "come back). In cookie mode it may be omitted (then `X-CSRF-Token` is required).",
         extensions=guard(AllowAny()),
     )
     def refresh_token(self, info: Info, refresh_token: str | None = None) -> TokenAuthPayload:
