@@ -1,4 +1,6 @@
-from collections.abc import Iterable
+import contextlib
+import contextvars
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from audit.context import current_origin
@@ -40,6 +42,43 @@ def audit_events_append(*, actor, drafts: Iterable[AuditDraft]) -> list[AuditEve
         for draft in drafts
     ]
     return AuditEvent.objects.bulk_create(events)
+
+
+# Refused lookups noted by the access functions (records.selectors.record_get_for, …) while a
+# batch is open: the API opens one per request and appends them with its reads in ONE statement.
+_refusals: contextvars.ContextVar[list[AuditDraft] | None] = contextvars.ContextVar("audit_refusals", default=None)
+
+
+@contextlib.contextmanager
+def audit_refusals_batch() -> Iterator[list[AuditDraft]]:
+    """Collect the refusals noted inside; the caller appends them (with its own events) at the end."""
+    drafts: list[AuditDraft] = []
+    token = _refusals.set(drafts)
+    try:
+        yield drafts
+    finally:
+        _refusals.reset(token)
+
+
+def audit_refusal_note(*, actor, action: Action, patient_id, object_type: str, object_id, fields=()) -> None:
+    """A refused lookup of an object that may or may not exist: a DENIED event.
+
+    Into the open batch when there is one; otherwise appended at once, so no caller outside a
+    request can refuse silently.
+    """
+    draft = AuditDraft(
+        action=action,
+        outcome=Outcome.DENIED,
+        patient_id=patient_id,
+        object_type=object_type,
+        object_id=str(object_id),
+        fields=tuple(sorted(fields)),
+    )
+    batch = _refusals.get()
+    if batch is None:
+        audit_events_append(actor=actor, drafts=[draft])
+    else:
+        batch.append(draft)
 
 
 def audit_event_record(

@@ -24,7 +24,3 @@ RECORD_CONTENT = frozenset({"annotations", "revisions"})
 def phi_models() -> tuple[type[models.Model], ...]:
     return tuple(NOT_PHI)
 
-
-def is_phi_field(*, model: type[models.Model], name: str) -> bool:
-    """Whether `name` (a field, relation or property of `model`) carries PHI."""
-    return model in NOT_PHI and name not in NOT_PHI[model]

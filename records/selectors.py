@@ -1,9 +1,19 @@
-"""Reads of PHI, scoped in SQL to what the caller may see. Missing and forbidden look the same."""
+"""Reads of PHI, scoped in SQL to what the caller may see. Missing and forbidden look the same.
+
+The `*_get_for` access functions load one object, authorise the caller, and audit a refusal
+(STYLE.md rule 8): a hidden object and a missing one raise the same DoesNotExist after the same
+queries, and both leave the same DENIED event (DESIGN.md section 2: "indistinguishable" covers
+cost). For a missing id the event has no patient and names the model and id asked for, so an
+actor probing ids shows in the trail whether or not the ids existed.
+"""
 
 import uuid
+from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
+from audit.models import Action
+from audit.services import audit_refusal_note
 from records.models import Annotation, HealthRecord, HealthRecordUserObjectPermission
 from records.permissions import RecordPermission
 from users.models import User
@@ -38,10 +48,22 @@ def record_ids_visible_to(*, user: User) -> QuerySet:
 
 
 def record_get_for(
-    *, user: User, record_id: uuid.UUID | str, permission: RecordPermission = RecordPermission.VIEW
+    *,
+    user: User,
+    record_id: uuid.UUID | str,
+    permission: RecordPermission = RecordPermission.VIEW,
+    action: Action = Action.RECORD_READ,
+    fields: Iterable[str] = (),
 ) -> HealthRecord:
-    """The record if `user` holds `permission` on it; else HealthRecord.DoesNotExist."""
-    return records_with_permission(user=user, permission=permission).get(pk=record_id)
+    """The record if `user` holds `permission` on it; else HealthRecord.DoesNotExist, refusal audited.
+
+    `action` and `fields`: what was attempted and which fields were asked for, for the trail.
+    """
+    try:
+        return records_with_permission(user=user, permission=permission).get(pk=record_id)
+    except HealthRecord.DoesNotExist:
+        record_refusal_note(user=user, record_id=record_id, action=action, fields=fields)
+        raise
 
 
 def record_of_patient_user(*, user: User) -> HealthRecord | None:
@@ -53,8 +75,19 @@ def annotations_visible_to(*, user: User) -> QuerySet[Annotation]:
     return Annotation.objects.filter(record_id__in=rows.values("content_object_id"))
 
 
-def annotation_get_for(*, user: User, annotation_id: uuid.UUID | str) -> Annotation:
-    return annotations_visible_to(user=user).select_related("record", "author").get(pk=annotation_id)
+def annotation_get_for(
+    *,
+    user: User,
+    annotation_id: uuid.UUID | str,
+    action: Action = Action.ANNOTATION_READ,
+    fields: Iterable[str] = (),
+) -> Annotation:
+    """The annotation if `user` may read its record; else Annotation.DoesNotExist, refusal audited."""
+    try:
+        return annotations_visible_to(user=user).select_related("record", "author").get(pk=annotation_id)
+    except Annotation.DoesNotExist:
+        annotation_refusal_note(user=user, annotation_id=annotation_id, action=action, fields=fields)
+        raise
 
 
 def user_holds_record_permission(*, user: User, record: HealthRecord, permission: RecordPermission) -> bool:
@@ -73,4 +106,32 @@ def annotation_record_ids(*, annotation_id) -> tuple[uuid.UUID | None, uuid.UUID
     return Annotation.objects.filter(pk=annotation_id).values_list("record_id", "record__patient_id").first() or (
         None,
         None,
+    )
+
+
+def record_refusal_note(*, user: User, record_id, action: Action, fields: Iterable[str] = ()) -> None:
+    """Audit a refused attempt on the record `record_id`, which may or may not exist (one query)."""
+    patient_id = next(iter(record_patient_ids(record_ids=[record_id]).values()), None)
+    audit_refusal_note(
+        actor=user,
+        action=action,
+        patient_id=patient_id,
+        object_type=HealthRecord._meta.label,
+        object_id=record_id,
+        fields=fields,
+    )
+
+
+def annotation_refusal_note(*, user: User, annotation_id, action: Action, fields: Iterable[str] = ()) -> None:
+    """Audit a refused attempt on the annotation `annotation_id`, which may or may not exist (one query).
+
+    An existing one is audited against its record (the patient's data it belongs to).
+    """
+    record_id, patient_id = annotation_record_ids(annotation_id=annotation_id)
+    if record_id is None:
+        object_type, object_id = Annotation._meta.label, annotation_id
+    else:
+        object_type, object_id = HealthRecord._meta.label, record_id
+    audit_refusal_note(
+        actor=user, action=action, patient_id=patient_id, object_type=object_type, object_id=object_id, fields=fields
     )

@@ -1,7 +1,11 @@
 """Reads of users, scoped to what the caller may see."""
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
+from audit.models import Action
+from audit.services import audit_refusal_note
 from users.models import Patient, Role, User
 
 
@@ -23,3 +27,20 @@ def users_visible_to(*, user: User) -> QuerySet[User]:
 def patient_ids(*, ids) -> list:
     """The ids among `ids` that name an existing patient."""
     return list(Patient.objects.filter(pk__in=list(ids)).values_list("pk", flat=True))
+
+
+def patient_refusal_note(*, user: User, patient_id, fields: Iterable[str] = ()) -> None:
+    """Audit a refused lookup of the patient `patient_id`'s demographics, who may or may not exist (one query).
+
+    Which patients a caller may see is decided by care.selectors.patients_visible_to (assignments
+    live there); this is the refusal's half of that access path.
+    """
+    existing = patient_ids(ids=[patient_id])
+    audit_refusal_note(
+        actor=user,
+        action=Action.DEMOGRAPHICS_READ,
+        patient_id=existing[0] if existing else None,
+        object_type=Patient._meta.label,
+        object_id=patient_id,
+        fields=fields,
+    )

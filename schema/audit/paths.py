@@ -6,8 +6,8 @@ the domain classifies as PHI (records.phi) or as a patient's demographics (users
 field is covered by exactly one of:
 
 1. its resolver calls one of the read-audit hooks of schema.audit.reads, `audit_*_read` (a
-   reference to the hook itself in the resolver's code, not a name that happens to match; a
-   refusal hook alone does not count: what the field hands out must be audited);
+   reference to the hook itself in the resolver's code, not a name that happens to match; an
+   access function that audits only refusals does not count: what the field hands out must be);
 2. it carries a read-audit field extension (a connection audits the page it hands out);
 3. it is part of its PHI parent per the domain: a relation the domain lists as the record's
    content (audited with the record) or as not PHI of the record (its readers may see it anyway);
@@ -23,11 +23,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, get_named_type, is_abstract_type, is_object_type
-from strawberry_django.utils.typing import get_django_definition
 
-from records.phi import NOT_PHI, RECORD_CONTENT, phi_models
+from records.phi import NOT_PHI, RECORD_CONTENT
 from schema.audit import reads
-from users.phi import demographics_models
+from schema.audit.phi import STRAWBERRY_DEFINITION, is_phi_type, model_attribute, model_of
 
 # Fields of a PHI type that hand out User accounts which are never another patient's: the
 # caller's own (a patient's own name is not audited), or the staff member who made an assignment.
@@ -36,8 +35,6 @@ ACCOUNTS_NEVER_A_PATIENTS_DATA = {
     "TokenAuthPayload.user": "the account that just logged in",
     "Assignment.assignedBy": "assignments are made by staff; a patient never assigns",
 }
-
-STRAWBERRY_DEFINITION = "strawberry-definition"  # strawberry.schema.schema_converter's back-reference
 
 
 @dataclass(frozen=True)
@@ -59,13 +56,6 @@ def audit_hooks() -> tuple[Callable, ...]:
         for name in sorted(dir(reads))
         if name.startswith("audit_") and name.endswith("_read") and inspect.isfunction(getattr(reads, name))
     )
-
-
-def _model_of(graphql_type) -> type | None:
-    definition = (graphql_type.extensions or {}).get(STRAWBERRY_DEFINITION)
-    origin = getattr(definition, "origin", None)
-    django_definition = get_django_definition(origin) if origin is not None else None
-    return getattr(django_definition, "model", None)
 
 
 def _is_connection(graphql_type) -> bool:
@@ -106,8 +96,8 @@ def _coverage(parent_type, parent_name: str, field_name: str, field: GraphQLFiel
     for extension in getattr(definition, "extensions", ()):
         if type(extension).__module__ == reads.__name__:
             return f"extension {type(extension).__name__}"
-    parent_model = _model_of(parent_type)
-    model_name = getattr(definition, "django_name", None) or getattr(definition, "python_name", field_name)
+    parent_model = model_of(parent_type)
+    model_name = model_attribute(field, field_name, parent_model)
     if parent_model in NOT_PHI:
         if model_name in RECORD_CONTENT:
             return f"content of {parent_model.__name__} (records.phi.RECORD_CONTENT)"
@@ -120,7 +110,6 @@ def _coverage(parent_type, parent_name: str, field_name: str, field: GraphQLFiel
 
 def phi_paths(schema: GraphQLSchema) -> Iterator[PhiPath]:
     """Every field reachable from the roots that leads to a PHI type, with what audits it."""
-    sensitive = set(phi_models()) | set(demographics_models())
     hooks = audit_hooks()
     roots = [root for root in (schema.query_type, schema.mutation_type) if root is not None]
     seen, queue = {root.name for root in roots}, list(roots)
@@ -128,7 +117,7 @@ def phi_paths(schema: GraphQLSchema) -> Iterator[PhiPath]:
         parent = queue.pop(0)
         for field_name, field in parent.fields.items():
             targets = _targets(schema, field)
-            phi_targets = tuple(sorted(t.name for t in targets if _model_of(t) in sensitive))
+            phi_targets = tuple(sorted(t.name for t in targets if is_phi_type(t)))
             if phi_targets:
                 yield PhiPath(
                     parent=parent.name,

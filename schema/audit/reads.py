@@ -6,10 +6,12 @@ myHealthRecord, the records mutations), and where Patient objects are handed out
 a patient's User by node or as AuditEvent.actor),
 not on leaf fields: the hot types stay free of per-field resolve hooks. Which fields were read
 is taken from the GraphQL selection (fragments and @skip/@include applied), once per (type,
-selection) and request. Refused lookups, of a hidden object or of a missing one alike, are
-collected too, so both cost the same queries. Everything collected is appended at the end of
-execution by ReadAuditExtension in ONE statement; if that fails, the response carries no data,
-only an INTERNAL error.
+selection) and request; which of them are PHI the domain says (records.phi, users.phi, read
+through schema/audit/phi.py). Refused lookups are audited by the domain's access functions
+(records.selectors.record_get_for, …) into the request's batch (audit.services), a hidden object
+and a missing one alike. Everything collected is appended at the end of execution by
+ReadAuditExtension in ONE statement; if that fails, the response carries no data, only an
+INTERNAL error. schema/audit/paths.py and its test make sure every field leading to PHI is hooked.
 """
 
 import contextvars
@@ -22,14 +24,18 @@ from django.core.exceptions import ObjectDoesNotExist
 from graphql import ExecutionResult, GraphQLError, GraphQLObjectType, get_named_type
 from strawberry.extensions import FieldExtension, SchemaExtension
 
-from audit.models import Action, Outcome
-from audit.services import AuditDraft, audit_events_append
-from care.selectors import is_staff_member
+from audit.models import Action
+from audit.services import AuditDraft, audit_events_append, audit_refusals_batch
 from records.models import Annotation, HealthRecord
-from records.selectors import annotation_record_ids, record_patient_ids
+from records.selectors import annotation_refusal_note, record_patient_ids, record_refusal_note
+from schema.audit.phi import (
+    demographic_field_names,
+    not_phi_field_names,
+    record_content_field_names,
+)
 from schema.selection import collect_sub_fields
 from users.models import Patient, User
-from users.selectors import patient_ids
+from users.selectors import is_staff_member, patient_refusal_note
 
 logger = logging.getLogger(__name__)
 
@@ -37,17 +43,6 @@ RECORD_TYPE = "HealthRecord"
 ANNOTATION_TYPE = "Annotation"
 PATIENT_TYPE = "Patient"
 USER_TYPE = "User"
-# Selected under a record but not its content: identifiers, and the patient (whose demographics
-# the caller may see anyway: a record is only visible to its patient and their doctors).
-NOT_PHI = frozenset({"id", "__typename", "patient"})
-# A patient's identifying fields (DESIGN.md section 2): audited when staff read them, on the
-# Patient and on a patient's User (their name).
-DEMOGRAPHICS = {
-    PATIENT_TYPE: frozenset({"fullName", "dateOfBirth", "medicalRecordNumber"}),
-    USER_TYPE: frozenset({"firstName", "lastName", "fullName"}),
-}
-# Connections under a record whose nodes are PHI: named "<connection>.<field of the node>".
-PHI_CONNECTIONS = frozenset({"annotations", "history"})
 
 
 @dataclass
@@ -64,7 +59,6 @@ class ReadAudit:
         self.user = user
         self.reads: dict[str, _RecordRead] = {}  # by record id: one record per patient
         self.demographics: dict[str, set[str]] = {}  # by patient id: fields staff read
-        self.denied: list[AuditDraft] = []
         self._selection_cache: dict[tuple, frozenset[str]] = {}
         self._staff: bool | None = None
 
@@ -79,15 +73,15 @@ class ReadAudit:
         raw = getattr(info, "_raw_info", info)
         key = (type_name, connection, tuple(id(node) for node in raw.field_nodes))
         if key not in self._selection_cache:
+            object_type = raw.schema.get_type(type_name)
             if connection:
                 field_def = raw.parent_type.fields[raw.field_name]
                 names = _connection_node_names(raw, field_def, raw.field_nodes)
             else:
-                object_type = raw.schema.get_type(type_name)
-                names = _leaf_names(
+                names = _selected_names(
                     collect_sub_fields(raw.schema, raw.fragments, raw.variable_values, object_type, raw.field_nodes)
                 )
-            self._selection_cache[key] = frozenset(names & DEMOGRAPHICS[type_name])
+            self._selection_cache[key] = frozenset(names & demographic_field_names(object_type))
         return self._selection_cache[key]
 
     def add_demographics_read(self, *, patient_ids, fields: frozenset[str]) -> None:
@@ -103,7 +97,7 @@ class ReadAudit:
             if type_name == RECORD_TYPE:
                 names = _record_field_names(raw, object_type, selected)
             else:
-                names = {f"annotations.{name}" for name in _leaf_names(selected)}
+                names = {f"annotations.{name}" for name in _selected_names(selected) - not_phi_field_names(object_type)}
             self._selection_cache[key] = frozenset(names)
         return self._selection_cache[key]
 
@@ -141,20 +135,21 @@ class ReadAudit:
             )
             for patient_id, fields in self.demographics.items()
         ]
-        return drafts + self.denied
+        return drafts
 
 
-def _leaf_names(selected: dict) -> set[str]:
-    return {nodes[0].name.value for nodes in selected.values()} - NOT_PHI
+def _selected_names(selected: dict) -> set[str]:
+    return {nodes[0].name.value for nodes in selected.values()}
 
 
 def _record_field_names(raw, record_type: GraphQLObjectType, selected: dict) -> set[str]:
+    not_phi, content = not_phi_field_names(record_type), record_content_field_names(record_type)
     names = set()
     for nodes in selected.values():
         name = nodes[0].name.value
-        if name in NOT_PHI:
+        if name in not_phi:
             continue
-        if name in PHI_CONNECTIONS:
+        if name in content:
             names |= {f"{name}.{sub}" for sub in _connection_node_names(raw, record_type.fields[name], nodes)}
         else:
             names.add(name)
@@ -178,7 +173,7 @@ def _connection_node_names(raw, connection_field, nodes) -> set[str]:
             for edge_nodes in sub(edge_type, connection_nodes).values():
                 if edge_nodes[0].name.value == "node":
                     node_type = get_named_type(edge_type.fields["node"].type)
-                    names |= _leaf_names(sub(node_type, edge_nodes))
+                    names |= _selected_names(sub(node_type, edge_nodes)) - not_phi_field_names(node_type)
     return names
 
 
@@ -199,9 +194,7 @@ def audit_record_read(info, record: HealthRecord | None, *, patient_id=None) -> 
         audit = _read_audit()
         if patient_id is None and "patient_id" in record.__dict__:
             patient_id = record.patient_id
-        audit.add_read(
-            record_id=record.pk, patient_id=patient_id, fields=audit.selected_phi_fields(info, RECORD_TYPE)
-        )
+        audit.add_read(record_id=record.pk, patient_id=patient_id, fields=audit.selected_phi_fields(info, RECORD_TYPE))
     return record
 
 
@@ -218,66 +211,12 @@ def audit_annotation_read(info, annotation: Annotation | None) -> Annotation | N
     return annotation
 
 
-# Refusals: a hidden object and a missing one are audited alike, in the request's one append,
-# after one lookup each of whose data was aimed at. So both take the same queries and the same
-# work (DESIGN.md section 2: "indistinguishable" covers cost). For a missing id the event has no
-# patient (there is none to notify) and names the model and the id asked for: an actor probing
-# ids shows in the trail as a run of DENIED events, whether or not the ids existed.
+def selected_phi_fields(info, type_name: str) -> frozenset[str]:
+    """The PHI fields selected on what `info`'s field returns (RECORD_TYPE or ANNOTATION_TYPE).
 
-
-def _deny(*, action: Action, patient_id, object_type: str, object_id, fields) -> None:
-    _read_audit().denied.append(
-        AuditDraft(
-            action=action,
-            outcome=Outcome.DENIED,
-            patient_id=patient_id,
-            object_type=object_type,
-            object_id=str(object_id),
-            fields=tuple(sorted(fields)),
-        )
-    )
-
-
-def audit_denied_on_record(info, *, action: Action, record_id, type_name: str = RECORD_TYPE) -> None:
-    """A refused attempt on the record `record_id`, which may or may not exist.
-
-    `type_name`: what the refused field returns (an Annotation for addAnnotation), for its fields.
+    For the trail of a refused attempt: the domain's access functions take them as `fields`.
     """
-    patient_id = next(iter(record_patient_ids(record_ids=[record_id]).values()), None)
-    fields = _read_audit().selected_phi_fields(info, type_name)
-    _deny(
-        action=action,
-        patient_id=patient_id,
-        object_type=HealthRecord._meta.label,
-        object_id=record_id,
-        fields=fields,
-    )
-
-
-def audit_denied_on_annotation(info, *, action: Action, annotation_id) -> None:
-    """A refused attempt on the annotation `annotation_id`, which may or may not exist.
-
-    An existing one is audited against its record (the patient's data it belongs to).
-    """
-    record_id, patient_id = annotation_record_ids(annotation_id=annotation_id)
-    fields = _read_audit().selected_phi_fields(info, ANNOTATION_TYPE)
-    if record_id is None:
-        object_type, object_id = Annotation._meta.label, annotation_id
-    else:
-        object_type, object_id = HealthRecord._meta.label, record_id
-    _deny(action=action, patient_id=patient_id, object_type=object_type, object_id=object_id, fields=fields)
-
-
-def audit_denied_on_patient(info, *, patient_id) -> None:
-    """A refused attempt on the demographics of the patient `patient_id`, who may or may not exist."""
-    existing = patient_ids(ids=[patient_id])
-    _deny(
-        action=Action.DEMOGRAPHICS_READ,
-        patient_id=existing[0] if existing else None,
-        object_type=Patient._meta.label,
-        object_id=patient_id,
-        fields=_read_audit().selected_demographics(info),
-    )
+    return _read_audit().selected_phi_fields(info, type_name)
 
 
 def audit_demographics_read(info, patients, *, connection: bool = False):
@@ -327,10 +266,11 @@ class ReadAuditExtension(SchemaExtension):
         audit = ReadAudit(reads_enabled=getattr(settings, "AUDIT_READS", True), user=getattr(request, "user", None))
         token = _current.set(audit)
         try:
-            yield
+            with audit_refusals_batch() as refusals:  # the domain's access functions note them here
+                yield
         finally:
             _current.reset(token)
-        drafts = audit.drafts()
+        drafts = audit.drafts() + refusals
         if not drafts:
             return
         try:
@@ -356,10 +296,17 @@ def audit_node_read(info, instance):
 
 
 def audit_denied_node(info, *, type_name: str, pk) -> None:
-    """`node` found nothing the caller may see by a PHI type: a DENIED event, whether or not it exists."""
+    """`node` found nothing the caller may see by a PHI type: the domain audits the refusal.
+
+    Hidden or missing alike (records.selectors, users.selectors); `node` resolves through the
+    types' get_queryset, so it reaches the access functions' refusal half directly.
+    """
+    user = _read_audit().user
     if type_name == RECORD_TYPE:
-        audit_denied_on_record(info, action=Action.RECORD_READ, record_id=pk)
+        fields = selected_phi_fields(info, RECORD_TYPE)
+        record_refusal_note(user=user, record_id=pk, action=Action.RECORD_READ, fields=fields)
     elif type_name == ANNOTATION_TYPE:
-        audit_denied_on_annotation(info, action=Action.ANNOTATION_READ, annotation_id=pk)
+        fields = selected_phi_fields(info, ANNOTATION_TYPE)
+        annotation_refusal_note(user=user, annotation_id=pk, action=Action.ANNOTATION_READ, fields=fields)
     elif type_name == PATIENT_TYPE:
-        audit_denied_on_patient(info, patient_id=pk)
+        patient_refusal_note(user=user, patient_id=pk, fields=_read_audit().selected_demographics(info))

@@ -5,15 +5,9 @@ from strawberry.types import Info
 from audit.models import Action
 from records.models import Annotation, HealthRecord
 from records.permissions import RecordPermission
-from records.selectors import annotation_get_for, record_get_for, record_of_patient_user
+from records.selectors import annotation_get_for, annotation_refusal_note, record_get_for, record_of_patient_user
 from records.services import annotation_add, annotation_retract, health_record_update
-from schema.audit.reads import (
-    ANNOTATION_TYPE,
-    audit_annotation_read,
-    audit_denied_on_annotation,
-    audit_denied_on_record,
-    audit_record_read,
-)
+from schema.audit.reads import ANNOTATION_TYPE, audit_annotation_read, audit_record_read, selected_phi_fields
 from schema.permissions import HasRole, current_user, guard
 from schema.records.inputs import AddAnnotationInput, RetractAnnotationInput, UpdateHealthRecordInput
 from schema.records.types import AnnotationType, HealthRecordType
@@ -41,15 +35,14 @@ class RecordsMutation:
     def add_annotation(self, info: Info, input: AddAnnotationInput) -> AnnotationType:
         user = current_user(info)
         record_pk = decode_global_id(input.record_id, expected_type="HealthRecord", field="recordId")
-        try:
-            record = record_get_for(user=user, record_id=record_pk, permission=RecordPermission.ANNOTATE)
-            annotation = annotation_add(actor=user, record=record, body=input.body)
-        except HealthRecord.DoesNotExist:
-            audit_denied_on_record(
-                info, action=Action.ANNOTATION_ADD, record_id=record_pk, type_name=ANNOTATION_TYPE
-            )
-            raise
-        return audit_annotation_read(info, annotation)
+        record = record_get_for(  # a refusal is audited there, hidden and missing alike
+            user=user,
+            record_id=record_pk,
+            permission=RecordPermission.ANNOTATE,
+            action=Action.ANNOTATION_ADD,
+            fields=selected_phi_fields(info, ANNOTATION_TYPE),
+        )
+        return audit_annotation_read(info, annotation_add(actor=user, record=record, body=input.body))
 
     @strawberry.mutation(
         description="Retract one's own annotation as entered in error (its author, while assigned).",
@@ -58,10 +51,18 @@ class RecordsMutation:
     def retract_annotation(self, info: Info, input: RetractAnnotationInput) -> AnnotationType:
         user = current_user(info)
         annotation_pk = decode_global_id(input.id, expected_type="Annotation", field="id")
+        fields = selected_phi_fields(info, ANNOTATION_TYPE)
+        annotation = annotation_get_for(  # a refusal is audited there, hidden and missing alike
+            user=user, annotation_id=annotation_pk, action=Action.ANNOTATION_RETRACT, fields=fields
+        )
         try:
-            annotation = annotation_get_for(user=user, annotation_id=annotation_pk)
             annotation = annotation_retract(actor=user, annotation=annotation, reason=input.reason)
-        except (Annotation.DoesNotExist, PermissionDenied):
-            audit_denied_on_annotation(info, action=Action.ANNOTATION_RETRACT, annotation_id=annotation_pk)
+        except (
+            Annotation.DoesNotExist,
+            PermissionDenied,
+        ):  # the service's own refusals: no longer assigned, not the author
+            annotation_refusal_note(
+                user=user, annotation_id=annotation_pk, action=Action.ANNOTATION_RETRACT, fields=fields
+            )
             raise
         return audit_annotation_read(info, annotation)

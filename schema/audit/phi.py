@@ -1,0 +1,80 @@
+"""The domain's PHI classification, in GraphQL names: the one place schema/ maps one onto the other.
+
+records.phi and users.phi say which model fields are PHI or demographics; a GraphQL type over
+a model (strawberry-django) knows which model attribute each of its fields reads. Nothing here
+decides what is PHI: a field without a model attribute of its own (a computed one) is named by
+its Python name, and the domain's deny-by-default answers for it.
+"""
+
+import functools
+
+from django.db import models
+from graphql import GraphQLNamedType
+from strawberry_django.utils.typing import get_django_definition
+
+from records.phi import NOT_PHI, RECORD_CONTENT, phi_models
+from users.phi import demographics_models, is_demographic_field
+
+# strawberry.schema.schema_converter's back-reference from a graphql-core type or field.
+STRAWBERRY_DEFINITION = "strawberry-definition"
+TYPENAME = "__typename"
+
+
+def model_of(graphql_type: GraphQLNamedType) -> type[models.Model] | None:
+    """The Django model a GraphQL type is declared over, if any."""
+    definition = (getattr(graphql_type, "extensions", None) or {}).get(STRAWBERRY_DEFINITION)
+    origin = getattr(definition, "origin", None)
+    django_definition = get_django_definition(origin) if origin is not None else None
+    return getattr(django_definition, "model", None)
+
+
+# strawberry.relay.Node declares the global `id` as `_id`: it encodes the primary key.
+RELAY_NODE_ID = "_id"
+
+
+def model_attribute(graphql_field, field_name: str, model: type[models.Model] | None = None) -> str:
+    """The model attribute a GraphQL field reads (its django_name, else its Python name)."""
+    definition = (graphql_field.extensions or {}).get(STRAWBERRY_DEFINITION)
+    name = getattr(definition, "django_name", None) or getattr(definition, "python_name", None) or field_name
+    if name == RELAY_NODE_ID and model is not None:
+        return model._meta.pk.name
+    return name
+
+
+def is_phi_type(graphql_type: GraphQLNamedType) -> bool:
+    """A type over a record-PHI model or a patient's demographics."""
+    return model_of(graphql_type) in set(phi_models()) | set(demographics_models())
+
+
+# Types live as long as their schema; a bounded cache keyed on the type object itself.
+@functools.lru_cache(maxsize=256)
+def not_phi_field_names(graphql_type) -> frozenset[str]:
+    """The GraphQL fields of a PHI type the domain names as not PHI (identifiers, the patient link)."""
+    model = model_of(graphql_type)
+    return frozenset({TYPENAME}) | frozenset(
+        name
+        for name, graphql_field in graphql_type.fields.items()
+        if model in NOT_PHI and model_attribute(graphql_field, name, model) in NOT_PHI[model]
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def record_content_field_names(graphql_type) -> frozenset[str]:
+    """The GraphQL fields of a record type whose rows are read as its content (connections)."""
+    model = model_of(graphql_type)
+    return frozenset(
+        name
+        for name, graphql_field in graphql_type.fields.items()
+        if model_attribute(graphql_field, name, model) in RECORD_CONTENT
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def demographic_field_names(graphql_type) -> frozenset[str]:
+    """The GraphQL fields of a Patient (or User) type that are demographics."""
+    model = model_of(graphql_type)
+    return frozenset(
+        name
+        for name, graphql_field in graphql_type.fields.items()
+        if is_demographic_field(model=model, name=model_attribute(graphql_field, name, model))
+    )
