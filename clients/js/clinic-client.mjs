@@ -40,12 +40,13 @@ const sha256 = (text) => createHash("sha256").update(text).digest("hex");
  * @param {string} options.uri                 e.g. "https://api.clinic.example/graphql/"
  * @param {typeof fetch} [options.fetch]       defaults to the global fetch
  * @param {boolean} [options.persistedQueries] APQ on (default) or off
+ * @param {boolean} [options.shareTabs]        share tokens and the refresh with other tabs (default)
  */
-export function createClinicClient({ uri, fetch = globalThis.fetch, persistedQueries = true }) {
+export function createClinicClient({ uri, fetch = globalThis.fetch, persistedQueries = true, shareTabs = true }) {
   // Tokens live in memory only (never localStorage: any script on the page could read it).
   const session = { token: null, refreshToken: null, refreshes: 0 };
   // Tabs of the same app share the new pair, so that only one of them spends the refresh token.
-  const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("clinic-session") : null;
+  const channel = shareTabs && typeof BroadcastChannel === "function" ? new BroadcastChannel("clinic-session") : null;
   channel?.addEventListener("message", ({ data }) => Object.assign(session, data));
   if (channel && typeof channel.unref === "function") channel.unref(); // Node: do not keep the process alive
 
@@ -72,7 +73,7 @@ export function createClinicClient({ uri, fetch = globalThis.fetch, persistedQue
         setTokens(data.refreshToken);
       };
       // One refresh across tabs: the Web Locks API where there is one (browsers), else this tab only.
-      const locks = globalThis.navigator?.locks;
+      const locks = shareTabs ? globalThis.navigator?.locks : undefined;
       return locks ? locks.request("clinic-refresh", refresh) : refresh();
     })().finally(() => {
       refreshing = null;

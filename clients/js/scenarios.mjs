@@ -94,6 +94,22 @@ const scenarios = {
       sent: app.sent,
     };
   },
+
+  // Two tabs that do not coordinate (no BroadcastChannel, no lock) refresh the same token at once.
+  async tabs() {
+    const [a, b] = [1, 2].map(() => recordingClient({ persistedQueries: false, shareTabs: false }));
+    await signIn(a, "dr.grey");
+    b.setTokens(a.session); // the second tab starts from the same session
+    a.session.token = b.session.token = process.env.CLINIC_EXPIRED_TOKEN;
+    const answers = await Promise.all([a, b].map((tab) => attempt(tab.client.query({ query: Me }))));
+    const after = await Promise.all([a, b].map((tab) => attempt(tab.client.query({ query: Me }))));
+    return {
+      answers,
+      after,
+      samePair: a.session.refreshToken === b.session.refreshToken,
+      refreshes: [a.session.refreshes, b.session.refreshes],
+    };
+  },
 };
 
 const name = process.argv[2];

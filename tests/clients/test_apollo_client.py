@@ -11,6 +11,8 @@ import json
 import os
 import subprocess
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -44,16 +46,28 @@ def site(tmp_path_factory):
         yield site
 
 
-@pytest.fixture
-def trusted_server(site, tmp_path):
-    """A second gunicorn on the same database, with TRUSTED_DOCUMENTS_ONLY=1 and the committed manifest."""
-    env = production_env(DATABASE_URL=site.url, TRUSTED_DOCUMENTS_ONLY="1", TRUSTED_DOCUMENTS_MANIFEST=str(MANIFEST))
-    server = Server("trusted", free_port(set()), env, tmp_path / "trusted.log")
+@contextmanager
+def another_server(site, log_path, **env: str) -> Iterator[Server]:
+    """A second gunicorn on the site's database, with other settings."""
+    server = Server(log_path.stem, free_port(set()), production_env(DATABASE_URL=site.url, **env), log_path)
     try:
         server.wait_healthy()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def trusted_server(site, tmp_path):
+    """TRUSTED_DOCUMENTS_ONLY=1 with the committed manifest."""
+    with another_server(
+        site, tmp_path / "trusted.log", TRUSTED_DOCUMENTS_ONLY="1", TRUSTED_DOCUMENTS_MANIFEST=str(MANIFEST)
+    ) as server:
+        yield server
+
+
+def expired_token(site) -> str:
+    return run_manage(production_env(DATABASE_URL=site.url), "shell", "-c", MINT_EXPIRED_TOKEN).stdout.split()[-1]
 
 
 def scenario(server, name: str, **env: str) -> dict:
@@ -148,11 +162,7 @@ def test_trusted_documents_mode_runs_the_manifest_and_refuses_the_rest(site, tru
 
 def test_three_requests_with_an_expired_token_share_one_refresh(site):
     # given an access token of dr. grey's that expired five minutes ago
-    expired = (
-        run_manage(production_env(DATABASE_URL=site.url), "shell", "-c", MINT_EXPIRED_TOKEN)
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    expired = expired_token(site)
     # when the app sends three queries at once with it
     before = answered(site.server, "TOKEN_EXPIRED")
     result = scenario(site.server, "refresh", CLINIC_EXPIRED_TOKEN=expired)
@@ -163,3 +173,31 @@ def test_three_requests_with_an_expired_token_share_one_refresh(site):
     assert operations["Refresh"] == 1
     assert operations["Me"] == 2 and operations["Worklist"] == 4
     assert answered(site.server, "TOKEN_EXPIRED") - before == 3
+
+
+def me_of(answers: list[dict]) -> list:
+    """(username, role) of each Me answer, or its error codes."""
+    return [
+        (answer["data"]["me"]["username"], answer["data"]["me"]["role"]) if "data" in answer else answer["codes"]
+        for answer in answers
+    ]
+
+
+def test_two_uncoordinated_tabs_refreshing_at_once_keep_the_session_within_the_grace_window(site, tmp_path):
+    # given the server with a refresh grace window, and an expired access token
+    with another_server(site, tmp_path / "grace.log", JWT_REFRESH_REUSE_GRACE_SECONDS="30") as server:
+        # when two tabs that share neither lock nor channel refresh the same token at once
+        result = scenario(server, "tabs", CLINIC_EXPIRED_TOKEN=expired_token(site))
+    # then both got their answer, from the same new pair, and both keep working
+    assert me_of(result["answers"]) == [("dr.grey", "DOCTOR")] * 2
+    assert result["refreshes"] == [1, 1] and result["samePair"] is True
+    assert me_of(result["after"]) == [("dr.grey", "DOCTOR")] * 2
+
+
+def test_without_the_grace_window_the_second_tabs_refresh_ends_the_session(site):
+    # given the default server (no grace window), and an expired access token
+    # when two uncoordinated tabs refresh the same token at once
+    result = scenario(site.server, "tabs", CLINIC_EXPIRED_TOKEN=expired_token(site))
+    # then reuse detection ends the session: one tab's refresh is refused, and afterwards neither works
+    assert sorted("data" in answer for answer in result["answers"]) == [False, True]
+    assert all("data" not in answer for answer in result["after"])
