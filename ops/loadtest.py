@@ -24,8 +24,6 @@ import json
 import os
 import secrets
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,7 +33,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from ops.launch import BASE_DIR, Server, run_manage
+
 PASSWORD = "load-run-password-0f9e8d7c"
 TOKEN_REFRESH_AFTER = 240  # seconds: access tokens live 5 minutes
 
@@ -267,69 +266,18 @@ def verify_annotations(base_url: str, cast: list[Part], stats: Stats) -> int:
 # --- the server, when the run starts its own --------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_ready(base_url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    """Poll /readyz until it answers 200, the server exits, or the deadline passes."""
-    parsed = urllib.parse.urlsplit(base_url)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited with status {process.returncode}")
-        try:
-            connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=2)
-            connection.request("GET", "/readyz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)  # polling interval of a bounded wait, not a timing assumption
-    raise SystemExit(f"the server was not ready within {timeout:.0f} s")
-
-
-def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "BIND": f"127.0.0.1:{port}"}
-    python = sys.executable
+def start_server(log_path: Path) -> Server:
+    env = dict(os.environ)
     # As `make serve` does: migrations without the statement timeout, then the static files.
-    subprocess.run(  # noqa: S603 - a fixed argv, no shell
-        [python, "manage.py", "migrate", "--noinput"],
-        cwd=BASE_DIR, env={**env, "DATABASE_STATEMENT_TIMEOUT_MS": "0"}, check=True, stdout=subprocess.DEVNULL,
-    )
-    subprocess.run(  # noqa: S603 - a fixed argv, no shell
-        [python, "manage.py", "collectstatic", "--noinput"],
-        cwd=BASE_DIR, env=env, check=True, stdout=subprocess.DEVNULL,
-    )
-    log = log_path.open("wb")
-    process = subprocess.Popen(  # noqa: S603 - a fixed argv, no shell
-        [python, "-m", "gunicorn", "--config", "clinic/gunicorn.conf.py"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    run_manage({**env, "DATABASE_STATEMENT_TIMEOUT_MS": "0"}, "migrate", "--noinput")
+    run_manage(env, "collectstatic", "--noinput")
+    server = Server("gunicorn", None, env, log_path, ready_path="/readyz")
     try:
-        wait_until_ready(base_url, process)
+        server.wait_healthy()
     except BaseException:
-        stop_server(process)
+        server.stop()
         raise
-    return process, base_url
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return server
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -387,7 +335,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="clinic-load-") as scratch:
         if not base_url:
             os.environ.setdefault("STATIC_ROOT", str(Path(scratch) / "static"))
-            server, base_url = start_server(Path(scratch) / "server.log")
+            server = start_server(Path(scratch) / "server.log")
+            base_url = server.base_url
             print(f"server: gunicorn on {base_url} (log: {Path(scratch) / 'server.log'})")
         try:
             cast = prepare_cast(clients)
@@ -420,7 +369,7 @@ def main() -> int:
             report(stats, elapsed, missing, acknowledged)
         finally:
             if server is not None:
-                stop_server(server)
+                server.stop()
     failed = sum(stats.errors.values()) > 0 or missing > 0 or acknowledged == 0
     print("\nFAILED" if failed else "\nOK: zero errors, zero lost writes")
     return 1 if failed else 0

@@ -7,29 +7,26 @@ sites (only when DATABASE_URL is PostgreSQL) a database created next to the test
 """
 
 import base64
-import os
 import sqlite3
-import threading
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 import pytest
 
+from tests.conftest import requires_postgres
 from tests.ops.servers import (
     GUNICORN,
     RUNSERVER,
-    Response,
     Server,
     development_env,
-    free_port,
+    migrate_and_seed,
     production_env,
-    run_manage,
     sqlite_url,
 )
+from tests.ops.sites import database_rows, race, site_database  # noqa: F401 - race: the tests' import place
 
 PASSWORD = "race-demo-password-2026"
 CLIENTS = 16
@@ -80,55 +77,7 @@ class Site:
         )
 
     def rows(self, sql: str, *params) -> list[tuple]:
-        """Read the database as it is on disk (a separate connection; %s placeholders)."""
-        if self.database == "sqlite":
-            path = self.url.removeprefix("sqlite:///")
-            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-                return db.execute(sql.replace("%s", "?"), params).fetchall()
-        with psycopg.connect(self.url) as db:
-            # UUIDs as the 32 hex digits SQLite stores, so one assertion reads both.
-            return [
-                tuple(value.hex if isinstance(value, uuid.UUID) else value for value in row)
-                for row in db.execute(sql, params).fetchall()
-            ]
-
-
-def race(calls: list[Callable[[], Response]]) -> list[Response]:
-    """Each call on its own thread, all released at once by a barrier; answers in call order."""
-    barrier = threading.Barrier(len(calls))
-    answers: list[Response | None] = [None] * len(calls)
-    failures: list[BaseException] = []
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            answers[index] = calls[index]()
-        except Exception as error:  # noqa: BLE001 - reported by the main thread
-            failures.append(error)
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert failures == []
-    assert all(answer is not None for answer in answers)
-    return answers
-
-
-@contextmanager
-def postgres_database(name: str) -> Iterator[str]:
-    """A fresh PostgreSQL database on the server DATABASE_URL names, dropped afterwards."""
-    base = os.environ["DATABASE_URL"]
-    admin_url = base.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return database_rows(self.url, sql, *params)
 
 
 SITES = [
@@ -137,13 +86,7 @@ SITES = [
     pytest.param(
         (GUNICORN, "postgres"),
         id="gunicorn-postgres",
-        marks=[
-            pytest.mark.postgres,
-            pytest.mark.skipif(
-                "postgres" not in os.environ.get("DATABASE_URL", ""),
-                reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI runs the suite there too)",
-            ),
-        ],
+        marks=[pytest.mark.postgres, requires_postgres],
     ),
 ]
 
@@ -153,8 +96,7 @@ def seeded_sqlite(tmp_path_factory) -> Path:
     """An SQLite file migrated and seeded once by `manage.py`; each SQLite site gets a copy."""
     path = tmp_path_factory.mktemp("seeded") / "clinic.sqlite3"
     env = development_env(DATABASE_URL=sqlite_url(path))
-    run_manage(env, "migrate", "--noinput")
-    run_manage(env, "seed_demo", "--password", PASSWORD)
+    migrate_and_seed(env, password=PASSWORD)
     return path
 
 
@@ -162,12 +104,12 @@ def seeded_sqlite(tmp_path_factory) -> Path:
 def site(request, tmp_path_factory) -> Iterator[Site]:
     kind, database = request.param
     root: Path = tmp_path_factory.mktemp(f"{kind}-{database}")
-    if database == "sqlite":
-        # SQLite's backup API copies what is committed, in the WAL file too.
-        with closing(sqlite3.connect(request.getfixturevalue("seeded_sqlite"))) as source, \
-                closing(sqlite3.connect(root / "clinic.sqlite3")) as copy:
-            source.backup(copy)
-    with site_database(database, root, kind) as url:
+    with site_database("sqlite" if database == "sqlite" else "postgresql", root) as (url, sqlite_path, _):
+        if sqlite_path is not None:
+            # SQLite's backup API copies what is committed, in the WAL file too.
+            with closing(sqlite3.connect(request.getfixturevalue("seeded_sqlite"))) as source, \
+                    closing(sqlite3.connect(sqlite_path)) as copy:
+                source.backup(copy)
         common = {
             "DATABASE_URL": url,
             # Nothing here reads mail; delivery is the outbox worker's, which is not started.
@@ -180,21 +122,11 @@ def site(request, tmp_path_factory) -> Iterator[Site]:
         else:
             # 4 processes x 4 threads: 16 requests in flight at once, in 4 connections' worth of processes.
             env = production_env(**common, WEB_CONCURRENCY="4", GUNICORN_THREADS="4")
-        if database == "postgres":
-            run_manage(env, "migrate", "--noinput")
-            run_manage(env, "seed_demo", "--password", PASSWORD)
-        server = Server(f"{kind}-{database}", free_port(set()), env, root / "server.log", kind=kind)
+        if sqlite_path is None:
+            migrate_and_seed(env, password=PASSWORD)
+        server = Server(f"{kind}-{database}", None, env, root / "server.log", kind=kind)
         try:
             server.wait_healthy()
             yield Site(kind=kind, database=database, server=server, url=url)
         finally:
             server.stop()
-
-
-@contextmanager
-def site_database(database: str, root: Path, kind: str) -> Iterator[str]:
-    if database == "sqlite":
-        yield sqlite_url(root / "clinic.sqlite3")
-        return
-    with postgres_database(f"clinic_race_{kind}_{os.getpid()}") as url:
-        yield url

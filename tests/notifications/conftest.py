@@ -1,7 +1,6 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1, and Django's SMTP backend pointed at it."""
 
 import asyncio
-import socket
 import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -11,14 +10,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
 
+from tests.ops.servers import free_port
+
 # Long enough never to fire in a healthy run; only there so a broken test fails instead of hanging.
 SAFETY_TIMEOUT = 30
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class CollectingHandler:

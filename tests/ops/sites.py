@@ -6,6 +6,7 @@ temporary directory) or PostgreSQL (a database created next to the test database
 
 import json
 import os
+import sqlite3
 import threading
 import urllib.error
 import urllib.request
@@ -18,7 +19,16 @@ from pathlib import Path
 import psycopg
 from django.db import connection
 
-from tests.ops.servers import Response, Server, free_port, production_env, run_manage
+from ops.launch import with_database
+from tests.ops.servers import (
+    Response,
+    Server,
+    database_url,
+    migrate_and_seed,
+    postgres_database,
+    production_env,
+    sqlite_url,
+)
 
 PASSWORD = "outage-demo-password-2026"
 LOGIN = "mutation ($u: String!, $p: String!) { tokenAuth(username: $u, password: $p) { token } }"
@@ -26,17 +36,30 @@ LOGIN = "mutation ($u: String!, $p: String!) { tokenAuth(username: $u, password:
 
 def admin_connection() -> psycopg.Connection:
     """A connection to the server's `postgres` database, as an operator's psql would be."""
-    s = connection.settings_dict
-    return psycopg.connect(
-        host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"], password=s["PASSWORD"] or None,
-        dbname="postgres", autocommit=True,
-    )
+    return psycopg.connect(with_database(database_url(), "postgres"), autocommit=True)
+
+
+def database_rows(url: str, sql: str, *params) -> list[tuple]:
+    """Read the database at `url` as it is on disk (its own connection; %s placeholders).
+
+    UUIDs come back as the 32 hex digits SQLite stores, so one assertion reads both.
+    """
+    if url.startswith("sqlite:"):
+        path = url.removeprefix("sqlite:///")
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return db.execute(sql.replace("%s", "?"), params).fetchall()
+    with psycopg.connect(url) as db:
+        return [
+            tuple(value.hex if isinstance(value, uuid.UUID) else value for value in row)
+            for row in db.execute(sql, params).fetchall()
+        ]
 
 
 @dataclass
 class Site:
     kind: str  # "sqlite" or "postgresql"
     server: Server
+    url: str
     sqlite_path: Path | None = None
     pg_name: str | None = None
 
@@ -45,46 +68,33 @@ class Site:
         return answer.data["tokenAuth"]["token"]
 
     def rows(self, sql: str, *params) -> list[tuple]:
-        """Read the site's database directly (SQL with %s placeholders)."""
-        if self.kind == "sqlite":
-            import sqlite3
+        return database_rows(self.url, sql, *params)
 
-            with closing(sqlite3.connect(self.sqlite_path)) as db:
-                return db.execute(sql.replace("%s", "?"), params).fetchall()
-        s = connection.settings_dict
-        with psycopg.connect(host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"],
-                             password=s["PASSWORD"] or None, dbname=self.pg_name) as db:
-            return db.execute(sql, params).fetchall()
+
+@contextmanager
+def site_database(kind: str, tmp_path: Path) -> Iterator[tuple[str, Path | None, str | None]]:
+    """An empty database of `kind` for one site: its URL, SQLite file and PostgreSQL name."""
+    if kind == "sqlite":
+        sqlite_path = tmp_path / "site.sqlite3"
+        yield sqlite_url(sqlite_path), sqlite_path, None
+        return
+    pg_name = f"{connection.settings_dict['NAME']}_site_{uuid.uuid4().hex[:8]}"
+    with postgres_database(database_url(), pg_name) as url:
+        yield url, None, pg_name
 
 
 @contextmanager
 def fresh_site(kind: str, tmp_path: Path, **env_overrides: str) -> Iterator[Site]:
     """A migrated, seeded database of `kind` and one gunicorn instance on it (stopped afterwards)."""
-    pg_name = None
-    if kind == "sqlite":
-        sqlite_path = tmp_path / "site.sqlite3"
-        url = f"sqlite:///{sqlite_path}"
-    else:
-        sqlite_path = None
-        pg_name = f"{connection.settings_dict['NAME']}_site_{uuid.uuid4().hex[:8]}"
-        with closing(admin_connection()) as admin:
-            admin.execute(f'CREATE DATABASE "{pg_name}"')
-        s = connection.settings_dict
-        url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{pg_name}"
-    env = production_env(DATABASE_URL=url, STATIC_ROOT=str(tmp_path / "static"), **env_overrides)
-    server = None
-    try:
-        run_manage(env, "migrate", "--noinput")
-        run_manage(env, "seed_demo", "--password", PASSWORD)
-        server = Server(kind, free_port(set()), env, tmp_path / f"{kind}.log")
-        server.wait_healthy()
-        yield Site(kind=kind, server=server, sqlite_path=sqlite_path, pg_name=pg_name)
-    finally:
-        if server is not None:
+    with site_database(kind, tmp_path) as (url, sqlite_path, pg_name):
+        env = production_env(DATABASE_URL=url, STATIC_ROOT=str(tmp_path / "static"), **env_overrides)
+        migrate_and_seed(env, password=PASSWORD)
+        server = Server(kind, None, env, tmp_path / f"{kind}.log")
+        try:
+            server.wait_healthy()
+            yield Site(kind=kind, server=server, url=url, sqlite_path=sqlite_path, pg_name=pg_name)
+        finally:
             server.stop()
-        if pg_name is not None:
-            with closing(admin_connection()) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 def post(server: Server, query: str, variables: dict, *, token: str | None = None,
@@ -129,6 +139,7 @@ def race(calls: list[Callable[[], Response]]) -> list[Response]:
     for thread in threads:
         thread.join(timeout=120)
     assert failures == []
+    assert all(answer is not None for answer in answers)
     return answers
 
 

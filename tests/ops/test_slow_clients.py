@@ -12,7 +12,6 @@ file of their own, which the launcher's own `migrate` creates.
 
 import json
 import os
-import random
 import re
 import signal
 import socket
@@ -28,7 +27,7 @@ import pytest
 from audit.models import Action, AuditEvent
 from ops.serve import find_nginx
 from tests.conftest import is_postgres
-from tests.ops.servers import BASE_DIR, PORTS, ServeLauncher, free_port, production_env
+from tests.ops.servers import BASE_DIR, ServeLauncher, production_env
 
 pytestmark = pytest.mark.skipif(
     find_nginx() is None,
@@ -44,17 +43,6 @@ LOGIN = "mutation($u: String!, $p: String!) { tokenAuth(username: $u, password: 
 SLOW_BODY_PREFIX = b'{"query": "{ __typename }", "variables": {}, "pad": "'
 SLOW_BODY_SUFFIX = b'"}'
 SLOW_BODY_LENGTH = 4096
-
-
-def any_free_port() -> int:
-    # The other real-server tests take the lowest free port of the range, and the launcher binds
-    # only after its migrate and collectstatic: a random one of the upper half keeps out of their way.
-    for candidate in random.sample(PORTS[len(PORTS) // 2:], len(PORTS) // 2):
-        try:
-            return free_port(set(PORTS) - {candidate})
-        except RuntimeError:
-            continue
-    return free_port(set())
 
 
 def serve_env(root: Path, **overrides: str) -> dict[str, str]:
@@ -79,7 +67,7 @@ def serve_root(django_db_setup, tmp_path_factory) -> Path:
 def served(serve_root):
     """The production path, as `make serve` starts it: 2 sync gunicorn workers behind nginx."""
     root = serve_root
-    server = ServeLauncher("serve", any_free_port(), serve_env(root), root / "serve.log")
+    server = ServeLauncher("serve", None, serve_env(root), root / "serve.log")
     try:
         server.wait_healthy(timeout=120)  # its own migrate and collectstatic run first
         assert server.get("/healthz")[2]["Server"] == "nginx", "another server took the port"
@@ -258,7 +246,7 @@ def test_make_serve_answers_through_nginx_and_stops_everything_when_a_child_dies
     # given `make serve` running (on the database `served` migrated), its run directory in sight
     run_dir = tmp_path / "run"
     env = serve_env(serve_root, SERVE_RUN_DIR=str(run_dir))
-    server = ServeLauncher("make serve", any_free_port(), env, tmp_path / "serve.log", command=["make", "serve"])
+    server = ServeLauncher("make serve", None, env, tmp_path / "serve.log", command=["make", "serve"])
     try:
         server.wait_healthy(timeout=120)
         assert server.get("/healthz")[2]["Server"] == "nginx", "another server took the port"

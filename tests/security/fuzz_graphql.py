@@ -3,7 +3,7 @@
     .venv/bin/python tests/security/fuzz_graphql.py [--max-examples N] [--seed S]   (FUZZ_SEED=random to vary)
 
 Builds a throwaway SQLite database with the demo data, serves it with gunicorn (the production
-config, DEBUG off) on a free 127.0.0.1 port in 18900-18999, logs in as a patient, a doctor and
+config, DEBUG off) on a free 127.0.0.1 port (ops/launch.py, the one launcher), logs in as a patient, a doctor and
 staff, and lets schemathesis (GraphQL mode, from the committed schema.graphql) send generated
 queries and mutations as each. Fails on any 5xx, INTERNAL error or leaked trace
 (tests/security/fuzz_checks.py). Not collected by pytest; .ci/run runs it after the suite.
@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,22 +23,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+# Run as a script (tests/security/ first on the path): the launcher is in the project's ops/.
+sys.path.insert(0, str(ROOT))
+
+from ops.launch import Server, migrate_and_seed  # noqa: E402
+
 PASSWORD = "fuzz-demo-password-2026"
 ROLES = {"patient": "alice", "doctor": "dr.grey", "staff": "coordinator"}
 
 
-def free_port() -> int:
-    for port in range(18900 + os.getpid() % 100, 19000):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise SystemExit("no free port in 18900-18999")
-
-
-def server_env(workdir: Path, port: int) -> dict[str, str]:
+def server_env(workdir: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="clinic.settings",
@@ -51,7 +44,6 @@ def server_env(workdir: Path, port: int) -> dict[str, str]:
         DATABASE_URL=f"sqlite:///{workdir / 'fuzz.sqlite3'}",
         STATIC_ROOT=str(workdir / "static"),
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
@@ -66,18 +58,6 @@ def graphql(url: str, query: str, variables: dict) -> dict:
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
         return json.load(response)
-
-
-def wait_until_serving(url: str, server: subprocess.Popen, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {server.returncode}")
-        try:
-            graphql(url, "{ __typename }", {})
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer within 60 s")
 
 
 def login(url: str, username: str) -> str:
@@ -168,21 +148,13 @@ def main() -> int:
 
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="clinic-fuzz-"))
-    port = free_port()
-    env = server_env(workdir, port)
-    url = f"http://127.0.0.1:{port}/graphql/"
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)
-    subprocess.run([*manage, "seed_demo", "--password", PASSWORD], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-    server_log = (workdir / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "clinic" / "gunicorn.conf.py")],
-        env=env, cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT,
-    )
+    env = server_env(workdir)
+    migrate_and_seed(env, password=PASSWORD)
+    server = Server("gunicorn", None, env, workdir / "gunicorn.log")
     failures = []
     try:
-        wait_until_serving(url, server, time.monotonic() + 60)
+        server.wait_healthy()
+        url = f"{server.base_url}/graphql/"
         write_config(workdir / "schemathesis.toml", url, {role: login(url, name) for role, name in ROLES.items()})
         for session_ending in (False, True):
             for role, username in ROLES.items():
@@ -191,12 +163,7 @@ def main() -> int:
                 if fuzz(url, role, token, args, env, workdir, session_ending=session_ending) != 0:
                     failures.append(role)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        server_log.close()
+        server.stop()
     elapsed = time.monotonic() - started
     if failures:
         print(f"!! schemathesis failed as {', '.join(sorted(set(failures)))}; server log: {workdir / 'gunicorn.log'}")
