@@ -94,7 +94,12 @@ def test_readyz_stays_ready_however_large_the_mail_backlog(client, world):
 
 def test_health_answers_carry_no_personal_data(client, world):
     # when
-    bodies = client.get("/healthz").content + client.get("/readyz").content
-    # then: only check names, booleans and counts
+    alive, ready = client.get("/healthz"), client.get("/readyz")
+    bodies = alive.content + ready.content
+    # then both answered with their checks (not an error page that would be empty of data too) ...
+    assert (alive.status_code, alive.json()) == (200, {"status": "ok"})
+    assert ready.status_code == 200
+    assert set(ready.json()["checks"]) == {"database", "migrations"}
+    # ... and carry only check names, booleans and counts
     for secret in ("alice", "bob", "grey", "@clinic.example", str(world.alice.pk)):
         assert secret.encode() not in bodies

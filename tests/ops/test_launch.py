@@ -44,6 +44,7 @@ def test_free_port_skips_the_ports_it_is_told_are_taken():
     others = {free_port({first}) for _ in range(20)}
 
     # then it is never given, and the ports are real, bindable ones
+    assert others and all(1024 <= port <= 65535 for port in others)
     assert first not in others
     for port in others:
         with socket.socket() as probe:

@@ -158,10 +158,16 @@ def test_audit_appends_are_timed(gql, client, world, metrics_token):
 
 def test_metrics_carry_no_personal_data(gql, client, world, metrics_token):
     # given traffic of several users
-    gql.execute("query MyRecord { myHealthRecord { allergies } }", user=world.alice.user)
+    before = sample(scrape(client), "clinic_audit_append_duration_seconds_count")
+    read = gql.execute("query MyRecord { myHealthRecord { allergies } }", user=world.alice.user)
     # when
-    body = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content
-    # then only names, counts and durations
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    body = response.content
+    # then the scrape counts that traffic (so it is not simply empty) ...
+    assert read.errors == []
+    assert response.status_code == 200
+    assert sample(scrape(client), "clinic_audit_append_duration_seconds_count") > before
+    # ... in names, counts and durations only
     patient = world.alice
     for secret in ("alice", "grey", "@clinic.example", patient.medical_record_number, patient.user.last_name):
         assert secret.encode() not in body
