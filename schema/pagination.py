@@ -1,6 +1,5 @@
 """Relay connections as the contract has them: `first`/`after` only, `first` capped at 100."""
 
-import uuid
 from typing import Any
 
 import strawberry_django
@@ -69,14 +68,3 @@ def connection(*args: Any, **kwargs: Any) -> Any:
         for extension in field.extensions
     ]
     return field
-
-
-def decode_global_id(value: str, *, expected_type: str, field: str, pk_type: type = uuid.UUID) -> Any:
-    """The primary key behind a global ID of `expected_type`; BAD_USER_INPUT when malformed."""
-    try:
-        global_id = relay.GlobalID.from_id(value)
-        if global_id.type_name != expected_type:
-            raise ValueError(global_id.type_name)
-        return pk_type(global_id.node_id)
-    except (ValueError, TypeError) as error:
-        raise ValidationError({field: [f"Not a valid {expected_type} ID."]}) from error
