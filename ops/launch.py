@@ -97,6 +97,19 @@ def postgres_database(server_url: str, name: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def stop_process_group(process: subprocess.Popen, timeout: float = 30) -> int:
+    """SIGTERM to the process group `process` leads (started with start_new_session); SIGKILL
+    if it has not exited within `timeout` seconds. Its exit status."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return process.returncode
+
+
 @dataclass
 class Response:
     status: int
@@ -212,13 +225,7 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
 
 
 class ServeLauncher(Server):
@@ -232,3 +239,16 @@ class ServeLauncher(Server):
     def __init__(self, name: str, port: int | None, env: dict[str, str], log_path: Path, *,
                  command: list[str] | None = None) -> None:
         super().__init__(name, port, env, log_path, kind=SERVE, command=command)
+
+
+def launch(name: str, env: dict[str, str], log_path: Path, *, port: int | None = None, timeout: float = 60,
+           **options) -> Server:
+    """A Server started and healthy (Server's options: kind, command, ready_path); stopped again
+    if it never got there, so a failed start leaves no process behind."""
+    server = Server(name, port, env, log_path, **options)
+    try:
+        server.wait_healthy(timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server

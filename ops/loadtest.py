@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ops.launch import BASE_DIR, Server, run_manage
+from ops.launch import BASE_DIR, Server, launch, run_manage
 
 PASSWORD = "load-run-password-0f9e8d7c"
 TOKEN_REFRESH_AFTER = 240  # seconds: access tokens live 5 minutes
@@ -271,13 +271,7 @@ def start_server(log_path: Path) -> Server:
     # As `make serve` does: migrations without the statement timeout, then the static files.
     run_manage({**env, "DATABASE_STATEMENT_TIMEOUT_MS": "0"}, "migrate", "--noinput")
     run_manage(env, "collectstatic", "--noinput")
-    server = Server("gunicorn", None, env, log_path, ready_path="/readyz")
-    try:
-        server.wait_healthy()
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    return launch("gunicorn", env, log_path, ready_path="/readyz")
 
 
 # --- the run ---------------------------------------------------------------------------------

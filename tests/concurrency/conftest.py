@@ -22,6 +22,7 @@ from tests.ops.servers import (
     RUNSERVER,
     Server,
     development_env,
+    launch,
     migrate_and_seed,
     production_env,
     sqlite_url,
@@ -124,9 +125,8 @@ def site(request, tmp_path_factory) -> Iterator[Site]:
             env = production_env(**common, WEB_CONCURRENCY="4", GUNICORN_THREADS="4")
         if sqlite_path is None:
             migrate_and_seed(env, password=PASSWORD)
-        server = Server(f"{kind}-{database}", None, env, root / "server.log", kind=kind)
+        server = launch(f"{kind}-{database}", env, root / "server.log", kind=kind)
         try:
-            server.wait_healthy()
             yield Site(kind=kind, database=database, server=server, url=url)
         finally:
             server.stop()

@@ -22,7 +22,16 @@ from pathlib import Path
 from django.db import connection
 
 from care.models import Notification
-from tests.ops.servers import BASE_DIR, Server, database_url, free_port, production_env, run_manage
+from tests.ops.servers import (
+    BASE_DIR,
+    Server,
+    database_url,
+    free_port,
+    launch,
+    production_env,
+    run_manage,
+    stop_process_group,
+)
 
 PASSWORD = "clinic-demo-2026"
 DEADLINE = 60  # seconds: every bounded wait here; only reached when something is broken
@@ -89,13 +98,7 @@ def mail_env(smtp_port: int, **overrides: str) -> dict[str, str]:
 
 
 def start_server(name: str, env: dict[str, str], tmp_path: Path, taken: set[int]) -> Server:
-    server = Server(name, free_port(taken), env, tmp_path / f"{name}.log")
-    try:
-        server.wait_healthy()
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    return launch(name, env, tmp_path / f"{name}.log", port=free_port(taken))
 
 
 def seed_and_login(server: Server, env: dict[str, str]) -> str:
@@ -142,14 +145,7 @@ class Worker:
 
     def stop(self) -> int:
         """SIGTERM (finish the mail in hand, then exit); SIGKILL if it is stuck past the deadline."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        return self.process.returncode
+        return stop_process_group(self.process, DEADLINE)
 
     def kill(self) -> None:
         if self.process.poll() is None:

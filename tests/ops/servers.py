@@ -14,10 +14,12 @@ from ops.launch import (  # noqa: F401 - the tests' one import place for the lau
     ServeLauncher,
     Server,
     free_port,
+    launch,
     migrate_and_seed,
     postgres_database,
     run_manage,
     sqlite_url,
+    stop_process_group,
 )
 
 

@@ -24,6 +24,7 @@ from tests.ops.servers import (
     Response,
     Server,
     database_url,
+    launch,
     migrate_and_seed,
     postgres_database,
     production_env,
@@ -89,9 +90,8 @@ def fresh_site(kind: str, tmp_path: Path, **env_overrides: str) -> Iterator[Site
     with site_database(kind, tmp_path) as (url, sqlite_path, pg_name):
         env = production_env(DATABASE_URL=url, STATIC_ROOT=str(tmp_path / "static"), **env_overrides)
         migrate_and_seed(env, password=PASSWORD)
-        server = Server(kind, None, env, tmp_path / f"{kind}.log")
+        server = launch(kind, env, tmp_path / f"{kind}.log")
         try:
-            server.wait_healthy()
             yield Site(kind=kind, server=server, url=url, sqlite_path=sqlite_path, pg_name=pg_name)
         finally:
             server.stop()
