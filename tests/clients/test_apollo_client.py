@@ -198,6 +198,8 @@ def test_without_the_grace_window_the_second_tabs_refresh_ends_the_session(site)
     # given the default server (no grace window), and an expired access token
     # when two uncoordinated tabs refresh the same token at once
     result = scenario(site.server, "tabs", CLINIC_EXPIRED_TOKEN=expired_token(site))
-    # then reuse detection ends the session: one tab's refresh is refused, and afterwards neither works
-    assert sorted("data" in answer for answer in result["answers"]) == [False, True]
+    # then reuse detection ends the session: one tab's refresh is refused (the other tab's answer
+    # depends on whether its retried query reached the server before the reuse did), and afterwards
+    # neither works
+    assert sorted("data" in answer for answer in result["answers"]) in ([False, True], [False, False])
     assert all("data" not in answer for answer in result["after"])
