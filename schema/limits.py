@@ -46,6 +46,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
 from schema.errors import ErrorCode
+from schema.internals import graphql_schema
 from schema.pagination import MAX_PAGE_SIZE, cursor_offset
 from schema.public_schema import anonymous_errors
 
@@ -369,19 +370,19 @@ class DocumentLimits(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is not None and context.pre_execution_errors is None:
-            graphql_schema = context.schema._schema
+            full = graphql_schema(context.schema)
             key = _within_limits_key(context.query, context.variables)
             if key is not None and key in _within_limits:
                 errors = []
             else:
-                errors = limit_errors(graphql_schema, context.graphql_document, context.variables)
+                errors = limit_errors(full, context.graphql_document, context.variables)
                 if not errors and key is not None:
                     _remember_within_limits(key)
             request = getattr(context.context, "request", None)
             if not errors and not introspection_allowed(request):
                 # Signed out (and no public introspection): the public operations only (schema/public_schema.py).
-                errors = introspection_errors(graphql_schema, context.graphql_document) or anonymous_errors(
-                    graphql_schema, context.graphql_document, request, context.query
+                errors = introspection_errors(full, context.graphql_document) or anonymous_errors(
+                    full, context.graphql_document, request, context.query
                 )
             if errors:
                 # Strawberry skips its validation when an extension has already set errors.

@@ -48,6 +48,7 @@ from persisted.selectors import document_text
 from persisted.services import document_register
 from schema import schema
 from schema.errors import ErrorCode
+from schema.internals import graphql_schema
 from schema.limits import MAX_TOKENS, introspection_allowed, introspection_errors, limit_errors
 from schema.public_schema import anonymous_errors
 
@@ -128,7 +129,7 @@ def deserves_a_row(text: str, request: Any) -> bool:
     """
     if len(text) > MAX_DOCUMENT_CHARS:
         return False
-    full = schema._schema
+    full = graphql_schema(schema)
     try:
         document = parse(text, max_tokens=MAX_TOKENS, no_location=True)
     except (GraphQLError, RecursionError):
@@ -197,7 +198,7 @@ def build_manifest(paths: list[str], *, add_typename: bool = True) -> dict[str, 
     with the stock link needs no copy of the manifest. Every operation must be named (names
     unique across files), valid against the schema and within the limits.
     """
-    full = schema._schema
+    full = graphql_schema(schema)
     operations: list[tuple[str, OperationDefinitionNode]] = []
     fragments: dict[str, FragmentDefinitionNode] = {}
     for path in paths:

@@ -34,6 +34,7 @@ from idempotency.services import Answer, Execution, idempotent_execute, request_
 from schema import persisted as persisted_documents
 from schema import schema
 from schema.errors import SERVICE_UNAVAILABLE_RETRY_AFTER, ErrorCode, format_error, merge_repeated
+from schema.internals import graphql_schema
 from schema.limits import MAX_BODY_BYTES, MAX_TOKENS
 from users.tokens import authenticate_request
 
@@ -340,7 +341,7 @@ def idempotency_key_from_header(value: str) -> str | None:
 
 
 def _credential_mutations() -> frozenset[str]:
-    mutation_type = schema._schema.mutation_type
+    mutation_type = graphql_schema(schema).mutation_type
     return frozenset(
         name
         for name, field in mutation_type.fields.items()

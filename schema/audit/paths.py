@@ -26,7 +26,8 @@ from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, get_named_ty
 
 from records.phi import NOT_PHI, RECORD_CONTENT
 from schema.audit import reads
-from schema.audit.phi import STRAWBERRY_DEFINITION, is_phi_type, model_attribute, model_of
+from schema.audit.phi import is_phi_type, model_attribute, model_of
+from schema.internals import strawberry_definition
 
 # Fields of a PHI type that hand out User accounts which are never another patient's: the
 # caller's own (a patient's own name is not audited), or the staff member who made an assignment.
@@ -73,7 +74,7 @@ def _targets(schema: GraphQLSchema, field: GraphQLField) -> list[GraphQLObjectTy
 
 
 def _strawberry_field(field: GraphQLField):
-    return (field.extensions or {}).get(STRAWBERRY_DEFINITION)
+    return strawberry_definition(field)
 
 
 def _code_references(function: Callable, hooks: tuple[Callable, ...]) -> str | None:

@@ -10,22 +10,18 @@ import functools
 
 from django.db import models
 from graphql import GraphQLNamedType
-from strawberry_django.utils.typing import get_django_definition
 
 from records.phi import NOT_PHI, RECORD_CONTENT, phi_models
+from schema.internals import django_model_of, strawberry_definition
 from users.phi import demographics_models, is_demographic_field
 
-# strawberry.schema.schema_converter's back-reference from a graphql-core type or field.
-STRAWBERRY_DEFINITION = "strawberry-definition"
 TYPENAME = "__typename"
 
 
 def model_of(graphql_type: GraphQLNamedType) -> type[models.Model] | None:
     """The Django model a GraphQL type is declared over, if any."""
-    definition = (getattr(graphql_type, "extensions", None) or {}).get(STRAWBERRY_DEFINITION)
-    origin = getattr(definition, "origin", None)
-    django_definition = get_django_definition(origin) if origin is not None else None
-    return getattr(django_definition, "model", None)
+    origin = getattr(strawberry_definition(graphql_type), "origin", None)
+    return django_model_of(origin) if origin is not None else None
 
 
 # strawberry.relay.Node declares the global `id` as `_id`: it encodes the primary key.
@@ -34,7 +30,7 @@ RELAY_NODE_ID = "_id"
 
 def model_attribute(graphql_field, field_name: str, model: type[models.Model] | None = None) -> str:
     """The model attribute a GraphQL field reads (its django_name, else its Python name)."""
-    definition = (graphql_field.extensions or {}).get(STRAWBERRY_DEFINITION)
+    definition = strawberry_definition(graphql_field)
     name = getattr(definition, "django_name", None) or getattr(definition, "python_name", None) or field_name
     if name == RELAY_NODE_ID and model is not None:
         return model._meta.pk.name

@@ -33,6 +33,7 @@ from schema.audit.phi import (
     not_phi_field_names,
     record_content_field_names,
 )
+from schema.internals import resolve_info
 from schema.selection import collect_sub_fields
 from users.models import Patient, User
 from users.selectors import is_staff_member, patient_refusal_note
@@ -70,7 +71,7 @@ class ReadAudit:
 
     def selected_demographics(self, info, *, type_name: str = PATIENT_TYPE, connection: bool = False) -> frozenset[str]:
         """The demographic fields selected on the Patient(s) (or User) `info`'s field returns."""
-        raw = getattr(info, "_raw_info", info)
+        raw = resolve_info(info)
         key = (type_name, connection, tuple(id(node) for node in raw.field_nodes))
         if key not in self._selection_cache:
             object_type = raw.schema.get_type(type_name)
@@ -89,7 +90,7 @@ class ReadAudit:
             self.demographics.setdefault(str(patient_id), set()).update(fields)
 
     def selected_phi_fields(self, info, type_name: str) -> frozenset[str]:
-        raw = getattr(info, "_raw_info", info)  # strawberry's Info wraps graphql-core's
+        raw = resolve_info(info)
         key = (type_name, tuple(id(node) for node in raw.field_nodes))
         if key not in self._selection_cache:
             object_type = raw.schema.get_type(type_name)

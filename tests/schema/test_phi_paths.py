@@ -12,6 +12,7 @@ from records.selectors import record_get_for
 from schema import schema
 from schema.audit.paths import phi_paths, unaudited_phi_paths
 from schema.audit.reads import audit_record_read
+from schema.internals import graphql_schema
 from schema.records.types import AnnotationType, HealthRecordType
 from users.models import Doctor
 
@@ -40,9 +41,9 @@ EXPECTED = {
 
 def test_every_path_to_phi_in_the_schema_is_audited():
     # given every field of the schema that leads to PHI
-    paths = list(phi_paths(schema._schema))
+    paths = list(phi_paths(graphql_schema(schema)))
     # then each goes through an audited access path
-    assert unaudited_phi_paths(schema._schema) == []
+    assert unaudited_phi_paths(graphql_schema(schema)) == []
     # and the walk saw all of them (no vacuous pass): 17 paths, each covered as expected
     assert len(paths) == 17
     assert {path.name: path.covered_by for path in paths} == EXPECTED
@@ -50,7 +51,7 @@ def test_every_path_to_phi_in_the_schema_is_audited():
 
 def test_the_walk_reaches_every_phi_type_through_node_and_the_connections():
     # given the PHI types reached by the walk
-    reached = {target for path in phi_paths(schema._schema) for target in path.targets}
+    reached = {target for path in phi_paths(graphql_schema(schema)) for target in path.targets}
     # then records, annotations, revisions, patients and users are all among them
     assert reached == {"HealthRecord", "Annotation", "HealthRecordRevision", "Patient", "User"}
 
@@ -85,7 +86,7 @@ def test_an_unaudited_path_to_annotations_is_flagged():
     # given a schema where Doctor.annotations hands out annotations without an audit hook
     throwaway = strawberry.Schema(query=ThrowawayQuery)
     # when the checker walks it
-    unaudited = unaudited_phi_paths(throwaway._schema)
+    unaudited = unaudited_phi_paths(graphql_schema(throwaway))
     # then it names that field, and the path that only audits refusals, but not the audited one
     assert unaudited == ["DoctorProfile.annotations", "ThrowawayQuery.refusalsOnly"]
-    assert "ThrowawayQuery.auditedRecord" in {path.name for path in phi_paths(throwaway._schema)}
+    assert "ThrowawayQuery.auditedRecord" in {path.name for path in phi_paths(graphql_schema(throwaway))}

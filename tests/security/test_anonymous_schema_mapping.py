@@ -14,10 +14,11 @@ from django.test import override_settings
 from graphql import GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType, specified_scalar_types
 
 from schema import schema
+from schema.internals import graphql_schema
 from schema.public_schema import public_vocabulary
 from tests.factories import PASSWORD
 
-FULL = schema._schema
+FULL = graphql_schema(schema)
 VOCABULARY = public_vocabulary(FULL)
 MADE_UP = "zzqxNotAName"
 LOGIN = 'tokenAuth(username: "nobody", password: "wrong")'

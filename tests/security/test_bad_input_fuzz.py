@@ -26,9 +26,10 @@ from graphql import (
 
 from schema import schema
 from schema.errors import ErrorCode
+from schema.internals import graphql_schema
 from tests.conftest import access_token, global_id
 
-GRAPHQL_SCHEMA = schema._schema
+GRAPHQL_SCHEMA = graphql_schema(schema)
 CONTRACT_CODES = {code.value for code in ErrorCode} - {ErrorCode.INTERNAL.value}
 HUGE = "x" * 20_000  # twice the longest text any field accepts (an annotation, 10,000)
 BAD_VALUES = {
