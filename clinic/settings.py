@@ -267,6 +267,9 @@ TRUSTED_DOCUMENTS_ONLY = env_bool("TRUSTED_DOCUMENTS_ONLY", False)
 TRUSTED_DOCUMENTS_MANIFEST = os.environ.get(
     "TRUSTED_DOCUMENTS_MANIFEST", str(BASE_DIR / "clients" / "trusted-documents.json")
 )
+# APQ registrations kept (newest first): bounds the table whoever registers (persisted/services.py).
+# At most this many times schema.persisted.MAX_DOCUMENT_CHARS (32 KiB): 160 MiB at worst.
+PERSISTED_DOCUMENTS_MAX = int(os.environ.get("PERSISTED_DOCUMENTS_MAX", "5000"))
 # Speed-ups over private framework internals (schema/fastpath/); off, or on untested versions: stock Strawberry.
 GRAPHQL_FAST_PATH = env_bool("GRAPHQL_FAST_PATH", True)
 # Audit every PHI read (HIPAA 164.312(b)). Not from the environment: off only in tests that

@@ -12,7 +12,8 @@ class PersistedDocument(models.Model):
     # Lower-case hex SHA-256 of `text` (UTF-8), as Apollo's PersistedQueryLink sends it.
     sha256 = models.CharField(max_length=64, primary_key=True)
     # Only documents within the limits, valid for the caller who registered them, and at most
-    # schema.persisted.MAX_DOCUMENT_CHARS long are written: the table cannot be used as storage.
+    # schema.persisted.MAX_DOCUMENT_CHARS long are written, and only the newest
+    # PERSISTED_DOCUMENTS_MAX are kept (persisted/services.py): the table cannot grow without bound.
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
