@@ -1,4 +1,6 @@
 import datetime
+import uuid
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +13,7 @@ from audit.models import Action
 from audit.services import audit_event_record
 from records.models import Annotation, HealthRecord, HealthRecordRevision, HealthRecordUserObjectPermission
 from records.permissions import RecordPermission
-from records.selectors import user_holds_record_permission
+from records.selectors import annotation_get_for, annotation_refusal_note, user_holds_record_permission
 from users.errors import Conflict
 from users.models import Doctor, Patient, User
 from users.services import patient_profile_create, user_create
@@ -45,9 +47,7 @@ def patient_register(
     actor: User | None = None,
 ) -> Patient:
     """A patient with their (empty) health record, holding view and change on it."""
-    user = user_create(
-        username=username, email=email, password=password, first_name=first_name, last_name=last_name
-    )
+    user = user_create(username=username, email=email, password=password, first_name=first_name, last_name=last_name)
     patient = patient_profile_create(user=user, date_of_birth=date_of_birth)
     record = HealthRecord.objects.create(patient=patient)
     record_access_grant(user=user, record=record, permissions=(RecordPermission.VIEW, RecordPermission.CHANGE))
@@ -141,6 +141,27 @@ def annotation_add(*, actor: User, record: HealthRecord, body: str) -> Annotatio
     return annotation
 
 
+def annotation_retract_for(
+    *, actor: User, annotation_id: uuid.UUID | str, reason: str, fields: Iterable[str] = ()
+) -> Annotation:
+    """Load, authorise and retract an annotation; any refusal is audited (STYLE.md rule 8).
+
+    Hidden and missing alike are refused by annotation_get_for; the service's own refusals (no
+    longer assigned, not the author) are audited here, after its transaction has rolled back.
+    `fields`: the annotation fields the caller asked for, for the trail.
+    """
+    annotation = annotation_get_for(
+        user=actor, annotation_id=annotation_id, action=Action.ANNOTATION_RETRACT, fields=fields
+    )
+    try:
+        return annotation_retract(actor=actor, annotation=annotation, reason=reason)
+    except (Annotation.DoesNotExist, PermissionDenied):
+        annotation_refusal_note(
+            user=actor, annotation_id=annotation_id, action=Action.ANNOTATION_RETRACT, fields=fields
+        )
+        raise
+
+
 @transaction.atomic
 def annotation_retract(*, actor: User, annotation: Annotation, reason: str) -> Annotation:
     """Mark an annotation entered-in-error. Only its author, while still assigned."""
@@ -162,7 +183,5 @@ def annotation_retract(*, actor: User, annotation: Annotation, reason: str) -> A
             {renamed.get(name, name): messages for name, messages in error.message_dict.items()}
         ) from error
     annotation.save(update_fields=["retracted_at", "retraction_reason"])
-    audit_event_record(
-        actor=actor, action=Action.ANNOTATION_RETRACT, patient=annotation.record.patient, obj=annotation
-    )
+    audit_event_record(actor=actor, action=Action.ANNOTATION_RETRACT, patient=annotation.record.patient, obj=annotation)
     return annotation

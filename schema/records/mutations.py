@@ -1,12 +1,11 @@
 import strawberry
-from django.core.exceptions import PermissionDenied
 from strawberry.types import Info
 
 from audit.models import Action
-from records.models import Annotation, HealthRecord
+from records.models import HealthRecord
 from records.permissions import RecordPermission
-from records.selectors import annotation_get_for, annotation_refusal_note, record_get_for, record_of_patient_user
-from records.services import annotation_add, annotation_retract, health_record_update
+from records.selectors import record_get_for, record_of_patient_user
+from records.services import annotation_add, annotation_retract_for, health_record_update
 from schema.audit.reads import ANNOTATION_TYPE, audit_annotation_read, audit_record_read, selected_phi_fields
 from schema.permissions import HasRole, current_user, guard
 from schema.records.inputs import AddAnnotationInput, RetractAnnotationInput, UpdateHealthRecordInput
@@ -51,18 +50,10 @@ class RecordsMutation:
     def retract_annotation(self, info: Info, input: RetractAnnotationInput) -> AnnotationType:
         user = current_user(info)
         annotation_pk = decode_global_id(input.id, expected_type="Annotation", field="id")
-        fields = selected_phi_fields(info, ANNOTATION_TYPE)
-        annotation = annotation_get_for(  # a refusal is audited there, hidden and missing alike
-            user=user, annotation_id=annotation_pk, action=Action.ANNOTATION_RETRACT, fields=fields
+        annotation = annotation_retract_for(  # every refusal is audited there
+            actor=user,
+            annotation_id=annotation_pk,
+            reason=input.reason,
+            fields=selected_phi_fields(info, ANNOTATION_TYPE),
         )
-        try:
-            annotation = annotation_retract(actor=user, annotation=annotation, reason=input.reason)
-        except (
-            Annotation.DoesNotExist,
-            PermissionDenied,
-        ):  # the service's own refusals: no longer assigned, not the author
-            annotation_refusal_note(
-                user=user, annotation_id=annotation_pk, action=Action.ANNOTATION_RETRACT, fields=fields
-            )
-            raise
         return audit_annotation_read(info, annotation)
