@@ -42,35 +42,30 @@ def is_phi_type(graphql_type: GraphQLNamedType) -> bool:
     return model_of(graphql_type) in set(phi_models()) | set(demographics_models())
 
 
+def _field_names(graphql_type, model_attribute_is) -> frozenset[str]:
+    """The GraphQL fields of `graphql_type` whose model attribute passes `model_attribute_is(model, name)`."""
+    model = model_of(graphql_type)
+    return frozenset(
+        name
+        for name, graphql_field in graphql_type.fields.items()
+        if model_attribute_is(model, model_attribute(graphql_field, name, model))
+    )
+
+
 # Types live as long as their schema; a bounded cache keyed on the type object itself.
 @functools.lru_cache(maxsize=256)
 def not_phi_field_names(graphql_type) -> frozenset[str]:
     """The GraphQL fields of a PHI type the domain names as not PHI (identifiers, the patient link)."""
-    model = model_of(graphql_type)
-    return frozenset({TYPENAME}) | frozenset(
-        name
-        for name, graphql_field in graphql_type.fields.items()
-        if model in NOT_PHI and model_attribute(graphql_field, name, model) in NOT_PHI[model]
-    )
+    return frozenset({TYPENAME}) | _field_names(graphql_type, lambda model, name: name in NOT_PHI.get(model, ()))
 
 
 @functools.lru_cache(maxsize=256)
 def record_content_field_names(graphql_type) -> frozenset[str]:
     """The GraphQL fields of a record type whose rows are read as its content (connections)."""
-    model = model_of(graphql_type)
-    return frozenset(
-        name
-        for name, graphql_field in graphql_type.fields.items()
-        if model_attribute(graphql_field, name, model) in RECORD_CONTENT
-    )
+    return _field_names(graphql_type, lambda model, name: name in RECORD_CONTENT)
 
 
 @functools.lru_cache(maxsize=256)
 def demographic_field_names(graphql_type) -> frozenset[str]:
     """The GraphQL fields of a Patient (or User) type that are demographics."""
-    model = model_of(graphql_type)
-    return frozenset(
-        name
-        for name, graphql_field in graphql_type.fields.items()
-        if is_demographic_field(model=model, name=model_attribute(graphql_field, name, model))
-    )
+    return _field_names(graphql_type, lambda model, name: is_demographic_field(model=model, name=name))
