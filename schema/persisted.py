@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from graphql import (
+    BREAK,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -125,7 +126,10 @@ def deserves_a_row(text: str, request: Any) -> bool:
 
     The same checks DocumentLimits makes before execution (with the variables unknown: they
     belong to a request, not to the document); registration happens only when they pass, so
-    a document refused to its sender is refused to everyone, registered or not.
+    a document refused to its sender is refused to everyone, registered or not. And it must hold
+    no string literal: a value written into the text (a password in tokenAuth or changePassword,
+    a refresh token, a name searched for) would be kept in clear in the table for good. It
+    still runs; Apollo's link sends values as variables, so its documents are registered.
     """
     if len(text) > MAX_DOCUMENT_CHARS:
         return False
@@ -134,13 +138,27 @@ def deserves_a_row(text: str, request: Any) -> bool:
         document = parse(text, max_tokens=MAX_TOKENS, no_location=True)
     except (GraphQLError, RecursionError):
         return False
-    if limit_errors(full, document, None):
+    if holds_string_literal(document) or limit_errors(full, document, None):
         return False
     if not introspection_allowed(request) and (
         introspection_errors(full, document) or anonymous_errors(full, document, request, text)
     ):
         return False
     return not validate(full, document, max_errors=1)
+
+
+def holds_string_literal(document: DocumentNode) -> bool:
+    """Any string value in the text: an argument, an input object's field, a variable's default."""
+    found = False
+
+    class Literals(Visitor):
+        def enter_string_value(self, *_args: Any) -> Any:
+            nonlocal found
+            found = True
+            return BREAK
+
+    visit(document, Literals())
+    return found
 
 
 _manifests: dict[tuple[str, int], dict[str, str]] = {}
