@@ -116,6 +116,15 @@ class Child:
         )
         log(f"{name} started (pid {self.process.pid})")
 
+    def end_group(self) -> None:
+        # The child leads its own process group. If it died by a signal its own children are
+        # orphaned there (nginx's workers keep the listening socket: a restart would find the
+        # port taken), so whatever is left of the group is killed.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is empty: everything stopped
+
     def send(self, signum: int) -> None:
         if self.process.poll() is None:
             try:
@@ -226,6 +235,8 @@ def supervise(children: list[Child], stop_requested) -> int:
             log(f"{child.name} did not stop within {STOP_GRACE_SECONDS} s: killing it")
             child.process.kill()
             child.process.wait()
+    for child in children:
+        child.end_group()
     if failed:
         code = failed.process.returncode
         return 128 - code if code < 0 else code or 1  # killed by a signal: the shell's 128 + N

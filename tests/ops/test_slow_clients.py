@@ -266,6 +266,8 @@ def test_make_serve_answers_through_nginx_and_stops_everything_when_a_child_dies
         children = dict(re.findall(r"serve: (gunicorn|nginx|outbox worker) started \(pid (\d+)\)", server.log()))
         assert set(children) == {"gunicorn", "nginx", "outbox worker"}
         assert [name for name, pid in children.items() if is_running(int(pid))] == []
+        # nothing of their process groups either: nginx's workers outlive a killed master otherwise
+        assert [name for name, pid in children.items() if group_outlives(int(pid), seconds=10)] == []
     finally:
         server.stop()
 
@@ -275,4 +277,17 @@ def is_running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    return True
+
+
+def group_outlives(pgid: int, *, seconds: float) -> bool:
+    """Whether a process of the group is still there after a bounded wait (SIGKILLed processes
+    take a moment to be reaped)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.05)  # polling interval of a bounded wait
     return True
