@@ -3,7 +3,6 @@
 Pinned so that a change that adds a query per permission or per row shows up here.
 """
 
-import pytest
 from django.db import connection
 
 from care.models import Assignment
@@ -27,13 +26,7 @@ ASSIGN_QUERIES = 18 + WAKE_WORKERS
 END_QUERIES = 13 + WAKE_WORKERS
 
 
-@pytest.fixture
-def no_delivery(settings):
-    # Delivery after commit is the outbox's business (tests/notifications); count the request alone.
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-def test_assign_doctor_query_count(world, gql, django_assert_num_queries, no_delivery):
+def test_assign_doctor_query_count(world, gql, django_assert_num_queries):
     # given a free pair
     variables = {"doctor": global_id("Doctor", world.house.pk), "patient": global_id("Patient", world.bob.pk)}
     # when staff assign them
@@ -45,7 +38,7 @@ def test_assign_doctor_query_count(world, gql, django_assert_num_queries, no_del
     assert world.house.user.has_perm("records.view_healthrecord", world.bob.health_record)
 
 
-def test_end_assignment_query_count(world, gql, django_assert_num_queries, no_delivery):
+def test_end_assignment_query_count(world, gql, django_assert_num_queries):
     # given grey's active assignment to alice
     assignment = Assignment.objects.get(doctor=world.grey, patient=world.alice, ended_at__isnull=True)
     # when staff end it

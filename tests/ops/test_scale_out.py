@@ -41,7 +41,7 @@ def cluster(django_db_setup, tmp_path_factory):
     smtp_nobody_listens = free_port(set())
     env = production_env(
         STATIC_ROOT=str(root / "static"),
-        # Delivery right after commit fails here: the rows stay pending for the workers below.
+        # No relay listens here: the rows stay pending until the workers below send them.
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp_nobody_listens),
