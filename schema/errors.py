@@ -9,7 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from graphql import ArgumentNode, GraphQLError, ObjectFieldNode, Visitor, parse, visit
 
-from users.errors import Conflict, ErrorCode, NotAuthenticated, RateLimited, TokenError
+from users.errors import Conflict, ErrorCode, MfaRequired, NotAuthenticated, RateLimited, TokenError
 
 logger = logging.getLogger("schema.errors")
 
@@ -40,6 +40,8 @@ def classify(original: BaseException | None) -> tuple[ErrorCode, str, dict[str, 
         return ErrorCode.NOT_FOUND, "Not found.", {}
     if isinstance(original, ValidationError):
         return ErrorCode.BAD_USER_INPUT, "Invalid input.", {"fields": validation_fields(original)}
+    if isinstance(original, MfaRequired):
+        return ErrorCode.MFA_REQUIRED, str(original), {}
     if isinstance(original, Conflict):
         return ErrorCode.CONFLICT, str(original), {}
     if isinstance(original, RateLimited):

@@ -25,6 +25,9 @@ class ErrorCode(StrEnum):
     # Apollo's automatic persisted queries (schema/persisted.py): send the text with the hash.
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"  # a protocol version other than 1
+    # A second factor is needed: a TOTP code with this request, or (a role in MFA_REQUIRED_ROLES
+    # without MFA) enrolment first. users/step_up.py, mfa/.
+    MFA_REQUIRED = "MFA_REQUIRED"
 
 
 class NotAuthenticated(Exception):
@@ -49,3 +52,7 @@ class RateLimited(Exception):
     def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class MfaRequired(Exception):
+    """A second factor is missing: send a TOTP code, or enrol in MFA before anything else."""

@@ -38,6 +38,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -160,6 +161,16 @@ class LoginAttempt:
             return user
         self._record_failure()
         return None
+
+    def fail(self) -> None:
+        """Count a wrong second factor (TOTP or recovery code) checked in this section like a wrong password.
+
+        Both limits see it: django-axes through the same signal a failed password sends (so the
+        username+IP pair locks out), and the per-username budget (`refusal` is set when a limit is
+        reached). Call it inside `login_attempt`, where the lock is held.
+        """
+        user_login_failed.send(sender=__name__, credentials=self.credentials, request=self.request)
+        self._record_failure()
 
     # --- the username+IP pair (django-axes) ----------------------------------------------------
 
