@@ -1,4 +1,4 @@
-"""The audit trail's hash chain: how an event is serialised, hashed and appended.
+"""The audit trail's hash chains: how an event is serialised, hashed and appended.
 
     digest(e)  = SHA-256 of the canonical JSON of e's content (every column but the chain's own)
     hash(e_n)  = SHA-256 of "<hash(e_n-1)>:<n>:<digest(e_n)>", hex; hash(e_0) is 64 zeros
@@ -6,30 +6,41 @@
 Changing, removing or reordering any event breaks the link to it or from it, which
 `python manage.py verify_audit` reports.
 
-Appending is ONE SQL statement per batch (up to APPEND_BATCH_SIZE events): a recursive CTE
-reads the chain's head, numbers the new rows after it and chains their hashes in SQL, and the
-INSERT takes them from there. Python only supplies each row's digest. The order is decided by
-`sequence` (unique): on PostgreSQL the head is read by `audit_chain_head()` (migration 0004),
-which first takes a transaction-level advisory lock, so appenders queue up and each one reads
-the head its predecessor committed (the function's own query gets a fresh snapshot after the
-lock); SQLite has one writer at a time anyway. Were two appenders ever to read the same head,
-the unique sequence would reject the second rather than fork the chain.
+The trail is `AUDIT_CHAIN_SHARDS` chains on PostgreSQL (one on SQLite): an event goes to the
+shard of its patient (`shard_for`), events about no patient to shard 0. Each shard has a head
+row (AuditChainHead) holding its last sequence and hash; appenders to different shards never
+wait for each other.
+
+Appending is ONE SQL statement per batch (up to APPEND_BATCH_SIZE events): it locks the head
+rows of the shards it touches (FOR UPDATE, in shard order, so two batches cannot deadlock),
+numbers the new rows after each head and chains their hashes in SQL (a recursive CTE), inserts
+them and moves the heads, all in that statement. Python only supplies each row's digest. The
+head rows stay locked until the transaction ends: a write service appends as its LAST statement,
+so the lock is held for the statement and the COMMIT, not for the business work. On SQLite (one
+writer at a time anyway) the heads are moved by a second statement in the same transaction.
+The unique (shard, sequence) rejects a fork, were two appenders ever to read the same head.
 """
 
 import datetime
 import hashlib
 import ipaddress
 import json
+import uuid
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from ops.metrics import AUDIT_APPEND_SECONDS
 
 GENESIS_HASH = "0" * 64
 APPEND_BATCH_SIZE = 500
-# Arbitrary, fixed: the key of the PostgreSQL advisory lock that serialises appends.
+# Arbitrary, fixed: the key of the PostgreSQL advisory lock that serialised appends before the
+# trail was sharded (migration 0005 still names it).
 ADVISORY_LOCK_KEY = 5_170_001
+# Head rows exist for shards 0 .. MAX_SHARDS - 1 (migration 0007): AUDIT_CHAIN_SHARDS may grow to it.
+MAX_SHARDS = 64
+NO_PATIENT_SHARD = 0
 
 # The columns the digest covers, in the order they are inserted.
 CONTENT_FIELDS = (
@@ -45,6 +56,8 @@ CONTENT_FIELDS = (
     "ip",
     "user_agent",
     "created_at",
+    "emergency",
+    "severity",
 )
 
 
@@ -69,6 +82,11 @@ def canonical_content(event) -> str:
         "user_agent": event.user_agent,
         "created_at": created_at,
     }
+    # Added later: only when not the default, so events written before keep their digests.
+    if event.emergency:
+        content["emergency"] = True
+    if str(event.severity) != "NORMAL":
+        content["severity"] = str(event.severity)
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -89,9 +107,28 @@ def _normalise(event, connection) -> None:
     event.fields = [str(name) for name in (event.fields or [])]
     event.action = str(event.action)
     event.outcome = str(event.outcome)
+    event.severity = str(event.severity)
 
 
-def _append_sql(connection, model, count: int) -> str:
+def shard_count(connection) -> int:
+    """How many chains appends spread over: AUDIT_CHAIN_SHARDS on PostgreSQL, one on SQLite."""
+    if connection.vendor != "postgresql":
+        return 1
+    shards = int(getattr(settings, "AUDIT_CHAIN_SHARDS", 1))
+    if not 1 <= shards <= MAX_SHARDS:
+        raise ValueError(f"AUDIT_CHAIN_SHARDS must be between 1 and {MAX_SHARDS}, not {shards}")
+    return shards
+
+
+def shard_for(patient_id, *, shards: int) -> int:
+    """The chain an event about `patient_id` goes to: a hash of the patient, fixed for a given count."""
+    if patient_id is None or shards <= 1:
+        return NO_PATIENT_SHARD
+    digest = hashlib.sha256(uuid.UUID(str(patient_id)).bytes).digest()
+    return int.from_bytes(digest[:8], "big") % shards
+
+
+def _append_sql(connection, model, shards: Sequence[int], count: int) -> str:
     quote = connection.ops.quote_name
     postgres = connection.vendor == "postgresql"
     fields = [model._meta.get_field(name) for name in CONTENT_FIELDS]
@@ -102,7 +139,13 @@ def _append_sql(connection, model, count: int) -> str:
         # SQLite must not cast (CAST(... AS datetime) would turn a timestamp into a number).
         return f"CAST(%s AS {db_type})" if postgres else "%s"
 
-    row = "(" + ", ".join([cell("integer"), *(cell(field.db_type(connection)) for field in fields), cell("text")]) + ")"
+    row = (
+        "("
+        + ", ".join(
+            [cell("smallint"), cell("integer"), *(cell(field.db_type(connection)) for field in fields), cell("text")]
+        )
+        + ")"
+    )
     values = ", ".join([row] * count)
 
     def sha256(expression: str) -> str:
@@ -111,32 +154,41 @@ def _append_sql(connection, model, count: int) -> str:
         return f"audit_sha256({expression})"  # registered on each SQLite connection (audit/apps.py)
 
     table = quote(model._meta.db_table)
-    if postgres:
-        head = "SELECT head_sequence, head_hash FROM audit_chain_head()"
-    else:
-        # Built from model metadata and constants only; every value goes in as a parameter.
-        head = (
-            f"SELECT COALESCE(MAX({quote('sequence')}), 0), "  # noqa: S608
-            f"COALESCE((SELECT {quote('hash')} FROM {table} ORDER BY {quote('sequence')} DESC LIMIT 1), "
-            f"'{GENESIS_HASH}') FROM {table}"
-        )
-    batch_columns = ", ".join(["n", *(f"c_{column}" for column in columns), "digest"])
+    heads = quote(AuditChainHead._meta.db_table)
+    shard_list = ", ".join(str(int(shard)) for shard in shards)  # ints from shard_for
+    # Locked in shard order: two batches touching the same shards queue, never deadlock.
+    lock = " ORDER BY shard FOR UPDATE" if postgres else ""
+    batch_columns = ", ".join(["shard", "n", *(f"c_{column}" for column in columns), "digest"])
     next_hash = sha256("chain.link || ':' || CAST(chain.seq + 1 AS TEXT) || ':' || batch.digest")
-    insert_columns = ", ".join(quote(name) for name in ("sequence", "prev_hash", "hash", *columns))
+    insert_columns = ", ".join(quote(name) for name in ("shard", "sequence", "prev_hash", "hash", *columns))
     select_columns = ", ".join(
-        ["chain.seq", "chain.prev_link", "chain.link", *(f"batch.c_{column}" for column in columns)]
+        ["batch.shard", "chain.seq", "chain.prev_link", "chain.link", *(f"batch.c_{column}" for column in columns)]
     )
-    # Built from model metadata and constants only; every value goes in as a parameter.
-    return (
+    returning = ", ".join(quote(name) for name in ("id", "shard", "sequence", "prev_hash", "hash"))
+    # Built from model metadata, constants and integers only; every value goes in as a parameter.
+    sql = (
         f"WITH RECURSIVE batch({batch_columns}) AS (VALUES {values}), "  # noqa: S608
-        f"head(seq, link) AS ({head}), "
-        f"chain(n, seq, prev_link, link) AS ("
-        f"SELECT 0, head.seq, CAST(NULL AS TEXT), CAST(head.link AS TEXT) FROM head "
+        f"head(shard, seq, link) AS (SELECT shard, {quote('sequence')}, {quote('hash')} FROM {heads} "
+        f"WHERE shard IN ({shard_list}){lock}), "
+        f"chain(shard, n, seq, prev_link, link) AS ("
+        f"SELECT head.shard, 0, head.seq, CAST(NULL AS TEXT), CAST(head.link AS TEXT) FROM head "
         f"UNION ALL "
-        f"SELECT batch.n, chain.seq + 1, chain.link, {next_hash} FROM chain JOIN batch ON batch.n = chain.n + 1) "
-        f"INSERT INTO {table} ({insert_columns}) "
-        f"SELECT {select_columns} FROM batch JOIN chain ON chain.n = batch.n "
-        f"RETURNING {quote('id')}, {quote('sequence')}, {quote('prev_hash')}, {quote('hash')}"
+        f"SELECT batch.shard, batch.n, chain.seq + 1, chain.link, {next_hash} "
+        f"FROM chain JOIN batch ON batch.shard = chain.shard AND batch.n = chain.n + 1)"
+    )
+    insert = (
+        f"INSERT INTO {table} ({insert_columns}) "  # noqa: S608
+        f"SELECT {select_columns} FROM batch JOIN chain ON chain.shard = batch.shard AND chain.n = batch.n "
+        f"RETURNING {returning}"
+    )
+    if not postgres:
+        return f"{sql} {insert}"
+    return (
+        f"{sql}, inserted AS ({insert}), "  # noqa: S608
+        f"moved AS (UPDATE {heads} SET {quote('sequence')} = last.seq, {quote('hash')} = last.link "
+        f"FROM (SELECT DISTINCT ON (chain.shard) chain.shard, chain.seq, chain.link FROM chain "
+        f"ORDER BY chain.shard, chain.n DESC) AS last WHERE {heads}.shard = last.shard) "
+        f"SELECT * FROM inserted"
     )
 
 
@@ -144,31 +196,53 @@ def _append_batch(events: Sequence, connection) -> None:
     model = type(events[0])
     fields = [model._meta.get_field(name) for name in CONTENT_FIELDS]
     params: list = []
-    for n, event in enumerate(events, start=1):
+    position: dict[int, int] = {}
+    for event in events:
         _normalise(event, connection)
-        params.append(n)
+        position[event.shard] = position.get(event.shard, 0) + 1
+        params.extend((event.shard, position[event.shard]))
         params.extend(field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields)
         params.append(content_digest(event))
+    shards = sorted(position)
     with connection.cursor() as cursor:
-        cursor.execute(_append_sql(connection, model, len(events)), params)
+        cursor.execute(_append_sql(connection, model, shards, len(events)), params)
         returned = {str(row[0]).replace("-", ""): row[1:] for row in cursor.fetchall()}
+        if len(returned) != len(events):
+            # A shard without a head row would drop its events silently: refuse instead.
+            raise RuntimeError(f"audit append wrote {len(returned)} of {len(events)} events (shards {shards})")
+        if connection.vendor != "postgresql":
+            last = max(returned.values(), key=lambda chained: chained[1])
+            cursor.execute(
+                f"UPDATE {connection.ops.quote_name(AuditChainHead._meta.db_table)} "  # noqa: S608
+                "SET sequence = %s, hash = %s WHERE shard = %s",
+                [last[1], last[3], last[0]],
+            )
     for event in events:
-        event.sequence, event.prev_hash, event.hash = returned[str(event.id).replace("-", "")]
+        event.shard, event.sequence, event.prev_hash, event.hash = returned[str(event.id).replace("-", "")]
         event._state.adding = False
         event._state.db = connection.alias
 
 
 @AUDIT_APPEND_SECONDS.time()  # /metrics: what an append costs the request that makes it
 def chain_append(events: Sequence, *, using: str | None = None) -> None:
-    """Append `events` (unsaved AuditEvents) to the chain: one statement per batch."""
+    """Append `events` (unsaved AuditEvents) to their shards' chains: one statement per batch."""
     events = list(events)
     if not events:
         return
     connection = connections[using or DEFAULT_DB_ALIAS]
+    shards = shard_count(connection)
+    for event in events:
+        event.shard = shard_for(event.patient_id, shards=shards)
+    # In shard order (stable: a request's events keep their order within a shard), so batches of
+    # one append lock head rows in ascending order too.
+    events.sort(key=lambda event: event.shard)
     batches = [events[start : start + APPEND_BATCH_SIZE] for start in range(0, len(events), APPEND_BATCH_SIZE)]
-    if len(batches) == 1:
+    if len(batches) == 1 and connection.vendor == "postgresql":
         _append_batch(batches[0], connection)
         return
     with transaction.atomic(using=connection.alias):
         for batch in batches:
             _append_batch(batch, connection)
+
+
+from audit.models import AuditChainHead  # noqa: E402 - audit.models imports this module lazily

@@ -16,11 +16,21 @@ class Action(models.TextChoices):
     PATIENT_REGISTER = "PATIENT_REGISTER", "Patient registered"
     LOGIN_SUCCESS = "LOGIN_SUCCESS", "Login succeeded"
     LOGIN_FAILURE = "LOGIN_FAILURE", "Login failed"
+    EMERGENCY_ACCESS_GRANT = "EMERGENCY_ACCESS_GRANT", "Emergency access granted"
+    EMERGENCY_ACCESS_REVOKE = "EMERGENCY_ACCESS_REVOKE", "Emergency access ended early"
+    EMERGENCY_ACCESS_REVIEW = "EMERGENCY_ACCESS_REVIEW", "Emergency access reviewed"
 
 
 class Outcome(models.TextChoices):
     ALLOWED = "ALLOWED", "Allowed"
     DENIED = "DENIED", "Denied"
+
+
+class Severity(models.TextChoices):
+    """How urgently someone should look at an event: HIGH for what a reviewer must close."""
+
+    NORMAL = "NORMAL", "Normal"
+    HIGH = "HIGH", "High"
 
 
 class AuditTrailIsAppendOnly(Exception):
@@ -80,6 +90,9 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Made under an emergency-access grant ("break the glass", care.EmergencyAccess), not an assignment.
+    emergency = models.BooleanField(default=False)
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.NORMAL)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from audit.context import current_origin
-from audit.models import Action, AuditEvent, Outcome
+from audit.models import Action, AuditEvent, Outcome, Severity
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,8 @@ class AuditDraft:
     object_type: str = ""
     object_id: str = ""
     fields: tuple[str, ...] = field(default_factory=tuple)
+    emergency: bool = False  # done under an emergency-access grant
+    severity: Severity = Severity.NORMAL
 
 
 def _actor_id(actor) -> int | None:
@@ -38,6 +40,8 @@ def audit_events_append(*, actor, drafts: Iterable[AuditDraft]) -> list[AuditEve
             request_id=origin.request_id,
             ip=origin.ip,
             user_agent=origin.user_agent,
+            emergency=draft.emergency,
+            severity=draft.severity,
         )
         for draft in drafts
     ]
@@ -89,11 +93,18 @@ def audit_event_record(
     obj=None,
     fields: list[str] | None = None,
     outcome: Outcome = Outcome.ALLOWED,
+    emergency: bool = False,
+    severity: Severity = Severity.NORMAL,
 ) -> AuditEvent:
-    """Write one audit row. Call it inside the transaction of the write it describes."""
+    """Write one audit row. Call it inside the transaction of the write it describes.
+
+    `emergency`: done under an emergency-access grant; `severity`: HIGH for what a reviewer must close.
+    """
     draft = AuditDraft(
         action=action,
         outcome=outcome,
+        emergency=emergency,
+        severity=severity,
         patient_id=patient.pk if patient is not None else None,
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
