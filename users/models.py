@@ -181,3 +181,40 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"login failure at {self.failed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AccountTokenPurpose(models.TextChoices):
+    INVITATION = "INVITATION", "Invitation: set a first password"
+    PASSWORD_RESET = "PASSWORD_RESET", "Password reset"
+
+
+class AccountToken(models.Model):
+    """A single-use link token (invitation or password reset), kept only as its SHA-256.
+
+    A reset request for an address that has no account still writes a row, bound to nobody and
+    never redeemable: the request does the same work whether the address is known or not, and the
+    rows of an address and of an IP are what the reset rate limits count (users.password_reset).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    purpose = models.CharField(max_length=16, choices=AccountTokenPurpose.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="account_tokens"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    # Password resets only: a keyed digest of the address asked for, and the asking IP (rate limits).
+    address_digest = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["purpose", "address_digest", "created_at"]),
+            models.Index(fields=["purpose", "ip", "created_at"]),
+            models.Index(fields=["user", "purpose"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} token {self.pk}"
