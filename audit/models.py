@@ -16,9 +16,22 @@ class Action(models.TextChoices):
     PATIENT_REGISTER = "PATIENT_REGISTER", "Patient registered"
     LOGIN_SUCCESS = "LOGIN_SUCCESS", "Login succeeded"
     LOGIN_FAILURE = "LOGIN_FAILURE", "Login failed"
+    ACCOUNT_INVITE = "ACCOUNT_INVITE", "Account registered and invitation sent"
+    INVITATION_ACCEPT = "INVITATION_ACCEPT", "Invitation accepted"
+    PASSWORD_RESET_REQUEST = "PASSWORD_RESET_REQUEST", "Password reset requested"
+    PASSWORD_RESET = "PASSWORD_RESET", "Password reset"
+    USER_DEACTIVATE = "USER_DEACTIVATE", "User deactivated"
+    USER_REACTIVATE = "USER_REACTIVATE", "User reactivated"
     EMERGENCY_ACCESS_GRANT = "EMERGENCY_ACCESS_GRANT", "Emergency access granted"
     EMERGENCY_ACCESS_REVOKE = "EMERGENCY_ACCESS_REVOKE", "Emergency access ended early"
     EMERGENCY_ACCESS_REVIEW = "EMERGENCY_ACCESS_REVIEW", "Emergency access reviewed"
+    MFA_ENROLL_START = "MFA_ENROLL_START", "TOTP enrolment started"
+    MFA_ENABLE = "MFA_ENABLE", "TOTP turned on"
+    MFA_DISABLE = "MFA_DISABLE", "TOTP turned off"
+    MFA_RESET = "MFA_RESET", "MFA reset by staff"
+    MFA_CHALLENGE = "MFA_CHALLENGE", "Password accepted, code required"
+    MFA_FAILURE = "MFA_FAILURE", "Wrong or replayed MFA code"
+    MFA_RECOVERY_CODE_USED = "MFA_RECOVERY_CODE_USED", "Recovery code used"
 
 
 class Outcome(models.TextChoices):
@@ -67,12 +80,15 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """Who did what to which patient's data, when, from where. Append-only, hash-chained.
 
-    `sequence` orders the chain (1, 2, 3, … without gaps); `hash` is SHA-256 over the previous
-    event's hash, the sequence and the canonical serialisation of this row (audit/chain.py).
+    The trail is N chains (`shard`, by a hash of the patient; events about no patient are in
+    shard 0). `sequence` orders an event in its shard's chain (… without gaps); `hash` is SHA-256
+    over the previous event's hash, the sequence and the canonical serialisation of this row
+    (audit/chain.py).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    sequence = models.BigIntegerField(unique=True, editable=False)
+    shard = models.SmallIntegerField(default=0, editable=False)
+    sequence = models.BigIntegerField(editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
     actor = models.ForeignKey(
@@ -97,14 +113,17 @@ class AuditEvent(models.Model):
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["sequence"]
+        ordering = ["shard", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["shard", "sequence"], name="audit_shard_sequence_uniq"),
+        ]
         indexes = [
             models.Index(fields=["patient", "sequence"], name="audit_patient_sequence_idx"),
             models.Index(fields=["actor", "sequence"], name="audit_actor_sequence_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.created_at:%Y-%m-%d %H:%M:%S} {self.action} by {self.actor_id}"
+        return f"{self.shard}#{self.sequence} {self.created_at:%Y-%m-%d %H:%M:%S} {self.action} by {self.actor_id}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -115,3 +134,39 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
+
+
+class AuditChainHead(models.Model):
+    """The last event of one shard's chain: appenders lock this row, briefly, to extend the chain.
+
+    `origin_*` is where the chain starts: 0 and the genesis hash, or, for a chain split off the
+    single chain of an older trail, that chain's head when it was split (migration 0008).
+    """
+
+    shard = models.SmallIntegerField(primary_key=True)
+    sequence = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    origin_sequence = models.BigIntegerField(default=0)
+    origin_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"shard {self.shard} at #{self.sequence}"
+
+
+class AuditAnchor(models.Model):
+    """The root chain: every so often the heads of all shards, hash-chained (`anchor_audit`).
+
+    Publishing the newest anchor's hash elsewhere pins every shard up to the heads it names.
+    """
+
+    sequence = models.BigIntegerField(primary_key=True)
+    created_at = models.DateTimeField()
+    heads = models.JSONField()  # [[shard, sequence, hash], …] in shard order
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["sequence"]
+
+    def __str__(self) -> str:
+        return f"anchor #{self.sequence} {self.hash}"

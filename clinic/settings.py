@@ -1,5 +1,7 @@
 """Clinic API settings: configuration only, read from the environment (12-factor)."""
 
+import base64
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +39,22 @@ if not DEBUG:
 if JWT_SECRET_KEY == SECRET_KEY:
     raise ImproperlyConfigured("JWT_SECRET_KEY must differ from SECRET_KEY.")
 
+# MFA (mfa/, issue 17). TOTP secrets are encrypted at rest with Fernet keys from MFA_ENCRYPTION_KEY
+# (comma-separated: the first encrypts, all decrypt, for rotation; make one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`).
+# Under DEBUG a key derived from SECRET_KEY stands in; with DEBUG off the app refuses to start without one.
+MFA_ENCRYPTION_KEYS = env_list("MFA_ENCRYPTION_KEY")
+if not MFA_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("MFA_ENCRYPTION_KEY must be set to a Fernet key when DEBUG is off.")
+    MFA_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(f"clinic.mfa-dev-key:{SECRET_KEY}".encode()).digest()).decode()
+    ]
+# Roles whose users must use TOTP: without it their session can only enrol. None under DEBUG, so
+# `make run`'s demo needs no authenticator app; an operator may set it empty.
+MFA_REQUIRED_ROLES = frozenset(env_list("MFA_REQUIRED_ROLES", "" if DEBUG else "DOCTOR,STAFF"))
+MFA_ISSUER = os.environ.get("MFA_ISSUER", "Clinic")  # the name authenticator apps show
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 
@@ -56,6 +74,7 @@ INSTALLED_APPS = [
     "audit",
     "records",
     "care",
+    "mfa",  # TOTP second factor (issue 17)
     "idempotency",  # the HTTP API layer's Idempotency-Key answers (not a domain app)
     "persisted",  # the HTTP API layer's persisted documents (APQ), shared by every instance
 ]
@@ -240,6 +259,18 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Clinic API <no-reply@clinic.example>")
 
+# Account links in mail (users.account_tokens): <FRONTEND_URL>accept-invitation?token=… and
+# reset-password?token=…. Empty: this server's own address as the request reached it (Host is
+# checked against ALLOWED_HOSTS), where the reference web app is served. Set it in production.
+FRONTEND_URL = os.environ.get("FRONTEND_URL", "")
+INVITATION_LIFETIME = timedelta(hours=int(os.environ.get("INVITATION_LIFETIME_HOURS", "72")))
+PASSWORD_RESET_LIFETIME = timedelta(minutes=int(os.environ.get("PASSWORD_RESET_LIFETIME_MINUTES", "30")))
+# requestPasswordReset answers RATE_LIMITED past this many requests per address, or per IP, in a
+# sliding PASSWORD_RESET_WINDOW (known and unknown addresses counted alike).
+PASSWORD_RESET_PER_ADDRESS = int(os.environ.get("PASSWORD_RESET_PER_ADDRESS", "3"))
+PASSWORD_RESET_PER_IP = int(os.environ.get("PASSWORD_RESET_PER_IP", "10"))
+PASSWORD_RESET_WINDOW = timedelta(minutes=int(os.environ.get("PASSWORD_RESET_WINDOW_MINUTES", "60")))
+
 # Notification outbox (care/notifications.py). A failed send is retried after
 # base * 2^(attempt-1) seconds (jittered, capped at the max); after MAX_ATTEMPTS it is FAILED.
 # A claim (lease) must outlive a send: keep LEASE_SECONDS well above EMAIL_TIMEOUT.
@@ -275,6 +306,11 @@ GRAPHQL_FAST_PATH = env_bool("GRAPHQL_FAST_PATH", True)
 # Audit every PHI read (HIPAA 164.312(b)). Not from the environment: off only in tests that
 # measure what auditing costs (schema/audit/reads.py reads it per request).
 AUDIT_READS = True
+# How long a doctor's emergency access ("break the glass", care/emergency.py) lasts. Issue 18.
+EMERGENCY_ACCESS_MINUTES = int(os.environ.get("EMERGENCY_ACCESS_MINUTES", "60"))
+# The audit trail is this many hash chains on PostgreSQL, by a hash of the patient (at most
+# audit.chain.MAX_SHARDS; SQLite has one writer at a time and keeps one chain). Issue 19.
+AUDIT_CHAIN_SHARDS = int(os.environ.get("AUDIT_CHAIN_SHARDS", "16"))
 
 # HTTP hardening (issue 6; `manage.py check --deploy` is clean with DEBUG off). TLS usually ends
 # at a proxy: set TRUST_X_FORWARDED_PROTO=1 when it overwrites X-Forwarded-Proto (else HSTS,

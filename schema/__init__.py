@@ -10,6 +10,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from schema.audit.queries import AuditQuery
 from schema.audit.reads import ReadAuditExtension
 from schema.auth import AuthMutation, OneTokenAuthPerDocument
+from schema.care.emergency import EmergencyAccessMutation, EmergencyAccessQuery
 from schema.care.mutations import CareMutation
 from schema.care.queries import CareQuery
 from schema.fastpath import build_schema
@@ -20,17 +21,19 @@ from schema.observability import OperationLogExtension
 from schema.pagination import MAX_PAGE_SIZE
 from schema.records.mutations import RecordsMutation
 from schema.records.queries import RecordsQuery
+from schema.users.accounts import AccountsMutation
+from schema.users.mfa import MfaMutation
 from schema.users.queries import UsersQuery
 from schema.users.sessions import SessionsMutation, SessionsQuery
 
 
 @strawberry.type(description="Reads. Every field requires a signed-in caller.")
-class Query(UsersQuery, SessionsQuery, RecordsQuery, CareQuery, AuditQuery):
+class Query(UsersQuery, SessionsQuery, RecordsQuery, CareQuery, EmergencyAccessQuery, AuditQuery):
     pass
 
 
 @strawberry.type(description="Writes.")
-class Mutation(AuthMutation, SessionsMutation, RecordsMutation, CareMutation):
+class Mutation(AuthMutation, SessionsMutation, AccountsMutation, MfaMutation, RecordsMutation, CareMutation, EmergencyAccessMutation):
     pass
 
 

@@ -20,12 +20,13 @@ from graphql import GraphQLError, ValidationRule
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from mfa.services import access_token_claims_for, login_start
 from schema.errors import ErrorCode
 from schema.permissions import AllowAny, guard
 from schema.users.types import UserType
 from users.errors import TokenError
 from users.models import RefreshToken, User
-from users.sessions import SESSION_ID_CLAIM, session_expires_at, session_refresh, session_revoke, session_start
+from users.sessions import SESSION_ID_CLAIM, session_expires_at, session_refresh, session_revoke
 from users.token_library import access_token_claims, delete_cookie, get_token, jwt_settings, set_cookie
 
 CSRF_COOKIE_NAME = "clinic-csrf-token"
@@ -42,25 +43,40 @@ CROSS_SITE_MESSAGE = (
 )
 
 
-@strawberry.type(name="TokenAuthPayload", description="A fresh access token and refresh token.")
+@strawberry.type(
+    name="TokenAuthPayload",
+    description="A fresh access token and refresh token; or, from `tokenAuth` for a user with TOTP on, "
+    "`mfaRequired` and an `mfaToken` for `verifyMfa` instead (the token fields are then null).",
+)
 class TokenAuthPayload:
-    token: str = strawberry.field(description="Access token for `Authorization: Bearer <token>`; 5 minutes.")
+    token: str | None = strawberry.field(
+        description="Access token for `Authorization: Bearer <token>`; 5 minutes. Null while `mfaRequired`."
+    )
     refresh_token: str | None = strawberry.field(
         description="Single-use refresh token for `refreshToken`. Null in browser cookie mode, where it is "
         "only in the HttpOnly cookie."
     )
-    refresh_expires_at: datetime = strawberry.field(
+    refresh_expires_at: datetime | None = strawberry.field(
         description="When the session ends unless refreshed: 15 minutes idle or 12 hours after login."
     )
-    refresh_expires_in: int = strawberry.field(
+    refresh_expires_in: int | None = strawberry.field(
         description="`refreshExpiresAt` as Unix time (seconds), despite its name not a duration.",
         deprecation_reason="Its name reads as a duration but it is a Unix time: use `refreshExpiresAt`.",
     )
-    payload: JSON = strawberry.field(description="The access token's claims.")
-    user: UserType = strawberry.field(description="Who signed in.")
+    payload: JSON | None = strawberry.field(
+        description="The access token's claims. With `mfa` = `enrol` the session may only enrol in TOTP (a role "
+        "that requires MFA, not enrolled yet; every other field answers MFA_REQUIRED)."
+    )
+    user: UserType | None = strawberry.field(description="Who signed in. Null while `mfaRequired`.")
     csrf_token: str | None = strawberry.field(
         description="Browser cookie mode only: send it as `X-CSRF-Token` with a cookie-only `refreshToken` or "
         "`revokeToken`. Null otherwise."
+    )
+    mfa_required: bool = strawberry.field(
+        default=False, description="True when the password was right and a TOTP code is needed: call `verifyMfa`."
+    )
+    mfa_token: str | None = strawberry.field(
+        default=None, description="For `verifyMfa`, while `mfaRequired`: single use, 5 minutes. Null otherwise."
     )
 
 
@@ -113,7 +129,7 @@ def site_of(url: str) -> tuple[str, str]:
 
 def session_payload(info: Info, user: User, refresh: RefreshToken) -> TokenAuthPayload:
     """Tokens for a session; in cookie mode the refresh token goes in the cookie instead of the body."""
-    token = get_token(user, **{SESSION_ID_CLAIM: str(refresh.family_id)})
+    token = get_token(user, **{SESSION_ID_CLAIM: str(refresh.family_id)}, **access_token_claims_for(user=user))
     clear_refresh = refresh.get_token()
     expires_at: datetime = session_expires_at(refresh.family)
     csrf_token = None
@@ -138,6 +154,20 @@ def session_payload(info: Info, user: User, refresh: RefreshToken) -> TokenAuthP
         payload=access_token_claims(token),
         user=user,
         csrf_token=csrf_token,
+    )
+
+
+def mfa_required_payload(mfa_token: str) -> TokenAuthPayload:
+    return TokenAuthPayload(
+        token=None,
+        refresh_token=None,
+        refresh_expires_at=None,
+        refresh_expires_in=None,
+        payload=None,
+        user=None,
+        csrf_token=None,
+        mfa_required=True,
+        mfa_token=mfa_token,
     )
 
 
@@ -174,10 +204,16 @@ class OneTokenAuthPerDocument(ValidationRule):
 
 @strawberry.type
 class AuthMutation:
-    @strawberry.mutation(description="Sign in with a username and password.", extensions=guard(AllowAny()))
+    @strawberry.mutation(
+        description="Sign in with a username and password. With TOTP on, the answer is `mfaRequired` and an "
+        "`mfaToken` instead of tokens: finish with `verifyMfa`.",
+        extensions=guard(AllowAny()),
+    )
     def token_auth(self, info: Info, username: str, password: str) -> TokenAuthPayload:
-        user, refresh = session_start(request=info.context.request, username=username, password=password)
-        return session_payload(info, user, refresh)
+        started = login_start(request=info.context.request, username=username, password=password)
+        if started.refresh is None:
+            return mfa_required_payload(started.mfa_token)
+        return session_payload(info, started.user, started.refresh)
 
     @strawberry.mutation(
         description="Trade a refresh token for new tokens. The presented one stops working; presenting it again "

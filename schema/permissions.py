@@ -8,9 +8,15 @@ from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
-from users.errors import NotAuthenticated
+from mfa.services import ENROL_ONLY, ENROL_ONLY_CLAIM
+from users.errors import MfaRequired, NotAuthenticated
 from users.models import Role
 from users.selectors import is_staff_member
+
+ENROL_FIRST = (
+    "Your role requires a second factor: enrol an authenticator app (startTotpEnrollment, then "
+    "confirmTotpEnrollment) and refresh your token before anything else."
+)
 
 
 def current_user(info: Info):
@@ -25,13 +31,25 @@ class AllowAny(BasePermission):
 
 
 class IsAuthenticated(BasePermission):
+    # An enrol-only session (mfa.services.ENROL_ONLY_CLAIM) passes only where this is True.
+    allows_enrol_only_sessions = False
+
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         request = info.context.request
         if getattr(request, "token_error", None) is not None:
             raise request.token_error
         if not request.user.is_authenticated:
             raise NotAuthenticated("Authentication required.")
+        payload = getattr(request, "token_payload", None) or {}
+        if payload.get(ENROL_ONLY_CLAIM) == ENROL_ONLY and not self.allows_enrol_only_sessions:
+            raise MfaRequired(ENROL_FIRST)
         return True
+
+
+class MayEnrol(IsAuthenticated):
+    """Signed in, enrol-only sessions included: TOTP enrolment itself."""
+
+    allows_enrol_only_sessions = True
 
 
 class HasRole(IsAuthenticated):

@@ -50,13 +50,28 @@ from graphql import (
 
 from users.errors import NotAuthenticated
 
-# The operations of someone who has not signed in yet: sign in, refresh, sign out.
-PUBLIC_ROOT_FIELDS = {"query": frozenset(), "mutation": frozenset({"tokenAuth", "refreshToken", "revokeToken"})}
+# The operations of someone who has not signed in yet: sign in, refresh, sign out, and the
+# account links of users.invitations and users.password_reset.
+PUBLIC_ROOT_FIELDS = {
+    "query": frozenset(),
+    "mutation": frozenset(
+        {
+            "tokenAuth",
+            "refreshToken",
+            "revokeToken",
+            "acceptInvitation",
+            "requestPasswordReset",
+            "resetPassword",
+            "verifyMfa",
+        }
+    ),
+}
 # Object types a public payload may nest (their leaf fields only): who signed in.
 PUBLIC_NESTED_TYPES = frozenset({"User"})
 GENERIC_MESSAGE = (
-    "This document is not valid for a caller who has not signed in: only tokenAuth, refreshToken "
-    "and revokeToken are available, with the fields of their answers."
+    "This document is not valid for a caller who has not signed in: only tokenAuth, refreshToken, "
+    "revokeToken, acceptInvitation, requestPasswordReset and resetPassword are available, with the "
+    "fields of their answers."
 )
 SIGN_IN_FIRST = "Authentication required."
 QUOTED = re.compile(r"'([^']*)'")

@@ -52,7 +52,9 @@ RELEASED_CODES = frozenset({ErrorCode.RATE_LIMITED.value})
 # Payload fields that hold a credential. A mutation returning one (tokenAuth, refreshToken,
 # changePassword, and any added later with such a payload) ignores Idempotency-Key: its answer
 # would otherwise sit in the database in clear for 24 hours, while sessions store only digests.
-CREDENTIAL_FIELDS = frozenset({"token", "refreshToken", "csrfToken", "mfaToken", "secret", "otpauthUri"})
+CREDENTIAL_FIELDS = frozenset(
+    {"token", "refreshToken", "csrfToken", "mfaToken", "secret", "otpauthUri", "recoveryCodes"}
+)
 
 # GraphQL over HTTP (GraphQL Foundation spec): a client that asks for this media type by Accept gets
 # it, with the spec's status codes (400 when the document did not run); everyone else, and clients

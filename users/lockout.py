@@ -139,28 +139,41 @@ class LoginAttempt:
         window_start = self.now - settings.LOGIN_USERNAME_WINDOW
         LoginFailure.objects.filter(username_digest=self.digest, failed_at__lte=window_start).delete()
 
-    def authenticate(self, password: str) -> User | None:
-        """Check the password unless a limit refuses first (then `refusal` says why and until when).
-
-        A failure is recorded before this returns; a success resets the username+IP count.
-        """
+    def allowed(self) -> bool:
+        """Whether both limits let this attempt check anything; if not, `refusal` says why and until when."""
         if self.refusal is not None:  # the lock was not granted: nothing checked, nothing counted
-            return None
+            return False
         if not AxesProxyHandler.is_allowed(self.request, self.credentials):
             self.refusal = RateLimited(LOCKED_OUT_MESSAGE, retry_after=self._pair_retry_after())
-            return None
+            return False
         wait = self._username_wait()
         if wait:
             self.refusal = RateLimited(LOCKED_OUT_MESSAGE, retry_after=wait)
+            return False
+        return True
+
+    def authenticate(self, password: str, *, reset: bool = True) -> User | None:
+        """Check the password unless a limit refuses first (then `refusal` says why and until when).
+
+        A failure is recorded before this returns; a success resets the username+IP count, unless
+        `reset` is False: a login that still owes a second factor resets it (`succeeded`) only once
+        the code is right, so that a known password does not wipe the count of wrong codes.
+        """
+        if not self.allowed():
             return None
         user = authenticate(self.request, username=self.username, password=password)
         if user is not None:
-            # Here and not on user_logged_in (AXES_RESET_ON_SUCCESS is off): a reset after the
-            # lock is released would wipe failures recorded in between.
-            AxesProxyHandler.get_implementation().reset_user_attempts(self.request, self.credentials)
+            if reset:
+                self.succeeded()
             return user
         self._record_failure()
         return None
+
+    def succeeded(self) -> None:
+        """Reset the username+IP count after a complete success (the per-username budget slides on)."""
+        # Here and not on user_logged_in (AXES_RESET_ON_SUCCESS is off): a reset after the
+        # lock is released would wipe failures recorded in between.
+        AxesProxyHandler.get_implementation().reset_user_attempts(self.request, self.credentials)
 
     def fail(self) -> None:
         """Count a wrong second factor (TOTP or recovery code) checked in this section like a wrong password.
