@@ -3,6 +3,7 @@ from django.urls import path
 
 from ops.metrics_endpoint import metrics
 from schema.views import ClinicGraphQLView
+from web import views as web_app
 
 graphql_view = ClinicGraphQLView.as_view()
 
@@ -13,4 +14,8 @@ urlpatterns = [
     # browser's CORS preflight outright ("Redirect is not allowed for a preflight request").
     path("graphql", graphql_view),
     path("metrics", metrics, name="metrics"),  # Prometheus; needs METRICS_TOKEN (ops/metrics_endpoint.py)
+    # The reference web app (web/, README "The web app"): its page and its two built files.
+    path("", web_app.index, name="web-app"),
+    path("app.js", web_app.script),
+    path("app.css", web_app.stylesheet),
 ]

@@ -1,0 +1,298 @@
+"""The reference web app (web/) in headless Chromium against a real gunicorn (issue 16).
+
+Each role's main path, as a person would click it: the patient edits her record and sees the
+change in its history and in her doctor's view; the doctor annotates and retracts; staff assign a
+doctor, who then finds the patient on his worklist; a refused action shows its readable message;
+a session ended elsewhere sends the app back to sign-in with a notice; an expired access token is
+refreshed silently, once for the several requests that found it expired.
+
+The server runs in trusted-documents mode with the committed manifest, so every operation the app
+sends is one of clients/operations/ (validated against the schema when the manifest was built).
+"""
+
+import json
+from collections import Counter
+
+import pytest
+
+from tests.ops.servers import Server, free_port, production_env
+from tests.ops.sites import PASSWORD
+from tests.web.conftest import DESK, MANIFEST, PHONE, needs_chromium
+
+pytestmark = needs_chromium
+
+WAIT = 20  # seconds: the bound of every wait for the page (never a fixed sleep)
+
+
+class App:
+    """The app in one browser: what a person does (sign in, click, type) and what she sees."""
+
+    def __init__(self, driver, base_url: str) -> None:
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.driver, self.base_url = driver, base_url
+        self._wait = WebDriverWait(driver, WAIT)
+
+    def until(self, condition):
+        """Wait for `condition`; on a timeout, fail with what the page showed and logged."""
+        from selenium.common.exceptions import TimeoutException
+
+        try:
+            return self._wait.until(condition)
+        except TimeoutException:
+            body = self.driver.find_element("tag name", "body").text
+            console = self.driver.get_log("browser")
+            raise AssertionError(f"timed out at {self.driver.current_url}; page:\n{body}\nconsole: {console}") from None
+
+    def find(self, css: str):
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as ec
+
+        return self.until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+    def text_of(self, css: str, text: str):
+        """Wait until the element at `css` shows `text`; the element."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as ec
+
+        self.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+        return self.find(css)
+
+    def click(self, css: str) -> None:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as ec
+
+        self.until(ec.element_to_be_clickable((By.CSS_SELECTOR, css))).click()
+
+    def click_text(self, text: str) -> None:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as ec
+
+        self.until(
+            ec.element_to_be_clickable((By.XPATH, f"//*[self::button or self::a][normalize-space()='{text}']"))
+        ).click()
+
+    def choose(self, css: str, starting: str) -> None:
+        """Pick the option of the <select> at `css` whose label starts with `starting`."""
+        from selenium.webdriver.support.ui import Select
+
+        select = Select(self.find(css))
+        select.select_by_visible_text(next(o.text for o in select.options if o.text.startswith(starting)))
+
+    def type(self, css: str, text: str) -> None:
+        field = self.find(css)
+        field.clear()
+        field.send_keys(text)
+
+    def sign_in(self, username: str, password: str = PASSWORD) -> None:
+        self.driver.get(f"{self.base_url}/")
+        self.type("#username", username)
+        self.type("#password", password)
+        self.click("button[type=submit]")
+        self.find("#sign-out")
+
+    def sign_out(self) -> None:
+        self.click("#sign-out")
+        self.find("#username")
+
+    def storage(self) -> dict:
+        """Everything the page keeps in Web Storage (the app keeps nothing there)."""
+        return self.driver.execute_script(
+            "return {local: Object.assign({}, localStorage), session: Object.assign({}, sessionStorage)}"
+        )
+
+    def screenshot(self, directory, name: str) -> None:
+        """The screen at a desk's width and a phone's (the same page, laid out for each)."""
+        for suffix, (width, height) in (("", DESK), ("-phone", PHONE)):
+            self.driver.set_window_size(width, height)
+            self.find("main h1")
+            self.driver.save_screenshot(str(directory / f"{name}{suffix}.png"))
+        self.driver.set_window_size(*DESK)
+
+
+def manifest_document(name: str) -> str:
+    """The text of operation `name` as the committed manifest has it (the servers here run only those)."""
+    operations = json.loads(MANIFEST.read_text())["operations"]
+    return next(operation["body"] for operation in operations if operation["name"] == name)
+
+
+def sign_in_over_http(server, username: str) -> str:
+    """A session of `username` from another client (not the browser): its access token."""
+    answer = server.graphql(manifest_document("Login"), {"username": username, "password": PASSWORD})
+    return answer.data["tokenAuth"]["token"]
+
+
+def request_log(server) -> list[dict]:
+    """The server's JSON request log lines for /graphql/, in order."""
+    entries = []
+    for line in server.log().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and str(entry.get("path", "")).startswith("/graphql"):
+            entries.append(entry)
+    return entries
+
+
+def operations(server, since: int = 0) -> Counter:
+    """(operation name, first error code or None) of each request logged after the `since`-th."""
+    return Counter(
+        (entry.get("graphql_operation_name"), (entry.get("graphql_error_codes") or [None])[0])
+        for entry in request_log(server)[since:]
+    )
+
+
+def test_patient_edits_her_record_and_her_doctor_sees_it_then_annotates(site, browser, screenshots):
+    app = App(browser, site.server.base_url)
+    # given alice, signed in: her record is her main screen
+    app.sign_in("alice")
+    app.text_of("main h1", "My record")
+    # when she gives a height out of range
+    app.type("#heightCm", "1000")
+    app.click("#record-form button[type=submit]")
+    # then the API's message for that field shows next to it, and the field is marked invalid
+    assert app.text_of("#heightCm-error", "300").text
+    assert app.find("#heightCm").get_attribute("aria-invalid") == "true"
+    assert "correct the marked fields" in app.find("#record-error").text
+    # when she corrects it and changes her allergies
+    app.type("#heightCm", "170")
+    app.type("#allergies", "Peanuts (since 2026)")
+    app.click("#record-form button[type=submit]")
+    # then the change is saved and is the newest entry of the history timeline
+    app.text_of("#record-status", "Saved.")
+    newest = app.text_of("#history > li:first-child", "Peanuts (since 2026)").text
+    assert "allergies" in newest and "Alice Adams (patient)" in newest
+    # and nothing of it (nor any token) was put in Web Storage
+    assert app.storage() == {"local": {}, "session": {}}
+    app.screenshot(screenshots, "patient")
+    app.sign_out()
+
+    # when her doctor opens her from his worklist
+    app.sign_in("dr.grey")
+    app.text_of("#worklist", "Alice Adams")
+    app.screenshot(screenshots, "doctor")
+    app.click_text("Alice Adams")
+    # then he sees her change
+    assert app.text_of("#patient-allergies", "Peanuts (since 2026)").text == "Peanuts (since 2026)"
+    # when he annotates her record
+    app.type("#annotation-body", "Discussed the peanut allergy; epinephrine prescribed.")
+    app.click_text("Add annotation")
+    # then the annotation is listed with his name
+    note = app.text_of("#annotations", "epinephrine prescribed").text
+    assert "Meredith Grey" in note
+    # when he retracts it, with a reason
+    app.click_text("Retract")
+    app.type("#retract-reason", "Wrong patient")
+    app.click_text("Retract annotation")
+    # then it stays visible, marked retracted with the reason
+    assert "Retracted: Wrong patient" in app.text_of("#annotations .retracted", "Wrong patient").text
+    app.sign_out()
+
+
+def test_staff_assign_a_doctor_who_then_sees_the_patient_and_a_refused_assignment_says_why(site, browser, screenshots):
+    app = App(browser, site.server.base_url)
+    # given the coordinator on the assignments screen, dr. house having no patients
+    app.sign_in("coordinator")
+    app.text_of("main h1", "Assignments")
+    app.text_of("#doctorId", "Gregory House")
+    app.text_of("#patientId", "Bob Brown")
+    # when she assigns dr. house to bob
+    app.choose("#doctorId", "Gregory House")
+    app.choose("#patientId", "Bob Brown")
+    app.click_text("Assign")
+    # then she is told so and the assignment is listed
+    app.text_of("#assign-status", "Gregory House is now assigned to Bob Brown.")
+    app.text_of("#assignments", "Gregory House → Bob Brown")
+    app.screenshot(screenshots, "staff")
+    # when she assigns the same pair again
+    app.click_text("Assign")
+    # then the refusal is shown as a readable message (CONFLICT), not a code
+    refused = app.text_of("#assign-error", "conflicts").text
+    assert "CONFLICT" not in refused
+    # and the doctor directory lists the doctors
+    app.click("#tab-doctors")
+    assert "Gregory House" in app.text_of("#doctors", "Meredith Grey").text
+    app.sign_out()
+
+    # when dr. house signs in
+    app.sign_in("dr.house")
+    # then bob is on his worklist, and his record opens
+    app.text_of("#worklist", "Bob Brown")
+    app.click_text("Bob Brown")
+    app.find("#patient-record")
+
+
+def test_a_session_ended_elsewhere_brings_the_app_back_to_sign_in_with_a_notice(site, browser):
+    app = App(browser, site.server.base_url)
+    # given carol signed in, on her record
+    app.sign_in("carol")
+    app.find("#record-form")
+    # when she changes her password on another device (which ends every other session)
+    changed = site.server.graphql(
+        manifest_document("ChangePassword"),
+        {"input": {"oldPassword": PASSWORD, "newPassword": "a-new-password-for-carol-2026"}},
+        token=sign_in_over_http(site.server, "carol"),
+    )
+    assert changed.data["changePassword"]["token"]
+    # and she goes on to her access log
+    app.click("#tab-access")
+    # then the app is back at sign-in and says why, in words
+    notice = app.text_of("#session-notice", "Your session has ended").text
+    assert "session was ended" in notice and "TOKEN_REVOKED" not in notice
+    app.find("#username")
+    assert app.storage() == {"local": {}, "session": {}}
+
+
+@pytest.fixture
+def short_token_server(site, tmp_path):
+    """A second gunicorn on the site's database whose access tokens last one second."""
+    env = production_env(
+        DATABASE_URL=site.url,
+        DJANGO_SETTINGS_MODULE="tests.web.short_tokens_settings",
+        TRUSTED_DOCUMENTS_ONLY="1",
+        TRUSTED_DOCUMENTS_MANIFEST=str(MANIFEST),
+    )
+    server = Server("short-tokens", free_port(), env, tmp_path / "short-tokens.log")
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+def wait_until_tokens_issued_now_expired(server, username: str) -> None:
+    """Until an access token issued after the browser's has expired (so the browser's has too),
+    as the server itself judges it: a bounded poll, not a fixed sleep."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    token = sign_in_over_http(server, username)
+    me = manifest_document("Me")
+    WebDriverWait(None, WAIT, poll_frequency=0.2).until(
+        lambda _: server.graphql(me, token=token).codes == ["TOKEN_EXPIRED"]
+    )
+
+
+def test_an_expired_access_token_is_refreshed_silently_once_for_all_requests(short_token_server, browser):
+    server = short_token_server
+    app = App(browser, server.base_url)
+    # given the coordinator signed in (assignments screen), and her access token expired since
+    app.sign_in("coordinator")
+    app.text_of("#assignments", "Meredith Grey")
+    app.click("#tab-doctors")
+    app.text_of("#doctors", "Meredith Grey")
+    wait_until_tokens_issued_now_expired(server, "dr.house")
+    before = len(request_log(server))
+    # when she opens the assignments screen, which sends three queries at once
+    app.click("#tab-assignments")
+    # then she sees it, with no notice and still signed in
+    app.text_of("#assignments", "Meredith Grey")
+    app.text_of("#doctorId", "Meredith Grey")
+    app.text_of("#patientId", "Alice Adams")
+    assert browser.find_elements("css selector", "#session-notice") == []
+    app.find("#sign-out")
+    # and the three expired requests shared one refresh, each retried once with the new token
+    sent = operations(server, before)
+    assert sent[("Refresh", None)] == 1
+    assert sum(count for (name, code), count in sent.items() if code == "TOKEN_EXPIRED") == 3
+    assert sent[("Assignments", None)] == sent[("Doctors", None)] == sent[("PatientDirectory", None)] == 1
