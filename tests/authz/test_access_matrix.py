@@ -7,11 +7,13 @@ like a missing one (same code, same message, same data shape).
 import uuid
 
 import pytest
+import time_machine
 
 from care.models import Assignment
 from records.models import Annotation, HealthRecord, HealthRecordRevision
 from records.services import annotation_add
 from tests import factories
+from tests.auth.mfa_flows import T0, enrol
 from tests.conftest import global_id
 
 COLUMNS = (
@@ -766,3 +768,151 @@ def test_phi_through_a_user_node(gql, world, note, column, outcome):
     else:
         assert result.codes == [outcome]
         assert result.data == refused(column, "node")
+
+
+# --- the account lifecycle (issue 17) ----------------------------------------------------
+
+REGISTER_PATIENT = """
+mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { user { username role } } }
+"""
+DEACTIVATE = "mutation ($input: DeactivateUserInput!) { deactivateUser(input: $input) { user { isActive } } }"
+REACTIVATE = "mutation ($input: ReactivateUserInput!) { reactivateUser(input: $input) { user { isActive } } }"
+ACCEPT_INVITATION = """
+mutation ($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { token } }
+"""
+REQUEST_RESET = "mutation ($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { accepted } }"
+RESET_PASSWORD = "mutation ($input: ResetPasswordInput!) { resetPassword(input: $input) { reset } }"
+
+
+def grant_account_management(world) -> None:
+    """The staff column may manage accounts (users.add_user, users.change_user); nobody else holds them."""
+    from django.contrib.auth.models import Permission
+
+    world.coordinator.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="users", codename__in=["add_user", "change_user"])
+    )
+
+
+@matrix(MANAGE)
+def test_register_patient(gql, world, column, outcome):
+    # given
+    from users.models import User
+
+    grant_account_management(world)
+    variables = {"input": {"email": "newcomer@clinic.example", "firstName": "New", "lastName": "Comer",
+                           "dateOfBirth": "1990-01-01"}}
+    # when
+    result = run(gql, world, column, REGISTER_PATIENT, variables)
+    # then
+    made = User.objects.filter(email="newcomer@clinic.example")
+    if outcome == "OK":
+        assert result.errors == []
+        assert result.data == {"registerPatient": {"user": {"username": "newcomer@clinic.example", "role": "PATIENT"}}}
+        assert made.count() == 1
+    else:
+        assert result.codes == [outcome]
+        assert result.data is None
+        assert not made.exists()
+
+
+@matrix(MANAGE)
+@pytest.mark.parametrize(("document", "root", "active_after"), [(DEACTIVATE, "deactivateUser", False),
+                                                                 (REACTIVATE, "reactivateUser", True)])
+def test_deactivate_and_reactivate_user(gql, world, column, outcome, document, root, active_after):
+    # given a patient outside the table's columns, active for deactivation, inactive for reactivation
+    grant_account_management(world)
+    target = factories.make_patient(username="target").user
+    type(target).objects.filter(pk=target.pk).update(is_active=not active_after)
+    # when
+    result = run(gql, world, column, document, {"input": {"id": global_id("User", target.pk)}})
+    # then
+    target.refresh_from_db()
+    if outcome == "OK":
+        assert result.errors == []
+        assert result.data == {root: {"user": {"isActive": active_after}}}
+        assert target.is_active is active_after
+    else:
+        assert result.codes == [outcome]
+        assert result.data is None
+        assert target.is_active is not active_after
+
+
+PUBLIC_LINKS = dict.fromkeys(COLUMNS, "TOKEN_INVALID")
+
+
+@matrix(PUBLIC_LINKS)
+@pytest.mark.parametrize(("document", "field"), [(ACCEPT_INVITATION, "password"), (RESET_PASSWORD, "newPassword")])
+def test_account_links_answer_everyone_alike(gql, world, column, outcome, document, field):
+    # a link's token is the credential: whoever presents a wrong one, signed in or not, is told the same
+    result = run(gql, world, column, document, {"input": {"token": "not-a-real-token", field: "a-passphrase-2026"}})
+    assert result.codes == [outcome]
+    assert result.data is None
+
+
+@matrix(dict.fromkeys(COLUMNS, "OK"))
+def test_request_password_reset_answers_everyone_alike(gql, world, column, outcome):
+    result = run(gql, world, column, REQUEST_RESET, {"input": {"email": "bob@clinic.example"}})
+    assert result.errors == []
+    assert result.data == {"requestPasswordReset": {"accepted": True}}
+
+
+
+# --- MFA (issue 17): each caller enrols and disables only their own TOTP; staff reset others' ----------
+
+START_TOTP = "mutation { startTotpEnrollment { secret otpauthUri } }"
+DISABLE_TOTP = "mutation ($input: DisableTotpInput!) { disableTotp(input: $input) { disabled } }"
+VERIFY_MFA = "mutation ($input: VerifyMfaInput!) { verifyMfa(input: $input) { token } }"
+RESET_USER_MFA = "mutation ($input: ResetUserMfaInput!) { resetUserMfa(input: $input) { id } }"
+SIGNED_IN = {column: "OK" for column in COLUMNS} | {"anonymous": "UNAUTHENTICATED"}
+
+
+@matrix(SIGNED_IN)
+def test_start_totp_enrollment_is_for_ones_own_account(gql, world, column, outcome):
+    from mfa.models import TotpDevice
+
+    result = run(gql, world, column, START_TOTP)
+    if outcome == "OK":
+        assert result.errors == []
+        assert result.data["startTotpEnrollment"]["otpauthUri"].startswith("otpauth://totp/")
+        assert list(TotpDevice.objects.values_list("user", flat=True)) == [caller(world, column).pk]
+    else:
+        assert (result.codes, result.data) == ([outcome], None)
+        assert not TotpDevice.objects.exists()
+
+
+@matrix({column: "CONFLICT" for column in COLUMNS} | {"anonymous": "UNAUTHENTICATED"})
+def test_disable_totp_acts_on_ones_own_account_only(gql, world, column, outcome):
+    # given a doctor outside the table's columns has TOTP on; no caller of the table has it
+    with time_machine.travel(T0, tick=False):
+        enrol(gql, factories.make_doctor(username="dr.enrolled").user)
+    result = run(gql, world, column, DISABLE_TOTP, {"input": {"password": factories.PASSWORD, "code": "123456"}})
+    assert (result.codes, result.data) == ([outcome], None)
+
+
+@matrix(dict.fromkeys(COLUMNS, "TOKEN_INVALID"))
+def test_verify_mfa_answers_everyone_alike(gql, world, column, outcome):
+    result = run(gql, world, column, VERIFY_MFA, {"input": {"mfaToken": "not-a-real-token", "code": "123456"}})
+    assert (result.codes, result.data) == ([outcome], None)
+
+
+@matrix(MANAGE)
+def test_reset_user_mfa(gql, world, column, outcome):
+    from django.contrib.auth.models import Permission
+
+    from mfa.models import TotpDevice
+
+    # given a doctor outside the table's columns has TOTP on, and the staff column holds mfa.reset_mfa
+    world.coordinator.user_permissions.add(Permission.objects.get(content_type__app_label="mfa", codename="reset_mfa"))
+    enrolled = factories.make_doctor(username="dr.enrolled").user
+    with time_machine.travel(T0, tick=False):
+        enrol(gql, enrolled)
+    target = global_id("User", enrolled.pk)
+    # when
+    result = run(gql, world, column, RESET_USER_MFA, {"input": {"id": target}})
+    # then
+    if outcome == "OK":
+        assert result.errors == [] and result.data == {"resetUserMfa": {"id": target}}
+        assert not TotpDevice.objects.filter(user=enrolled).exists()
+    else:
+        assert (result.codes, result.data) == ([outcome], None)
+        assert TotpDevice.objects.filter(user=enrolled).exists()
