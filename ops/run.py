@@ -45,6 +45,8 @@ def main(argv: list[str]) -> int:
         ProcessGroupChild("runserver", [sys.executable, "manage.py", "runserver", address], env, signal.SIGINT),
         Child("outbox worker", [sys.executable, "manage.py", "send_notifications", "--loop"], env, signal.SIGTERM),
     ]
+    # The reference web app (web/) is the first thing to open; runserver's own banner names only the host.
+    print(f"Clinic web app: http://{address}/  (GraphQL: http://{address}/graphql/)", flush=True)
     return supervise(children, lambda: stopping)
 
 
