@@ -37,6 +37,15 @@ def email_for(username: str) -> str:
     return f"{username}@clinic.example"
 
 
+# Nobody is enrolled (DESIGN.md section 10): the demo signs in with passwords. How to try MFA:
+MFA_HINT = (
+    "MFA: nobody is enrolled. To try it, sign in as anyone, call startTotpEnrollment, add the secret "
+    "(or the otpauth:// URI as a QR code) to an authenticator app and confirmTotpEnrollment(input: {code}); "
+    "from then on tokenAuth answers mfaRequired and verifyMfa(input: {mfaToken, code}) finishes the login. "
+    "MFA_REQUIRED_ROLES=DOCTOR,STAFF makes doctors and staff enrol first; coordinator can resetUserMfa."
+)
+
+
 class Command(BaseCommand):
     help = "Create the demo accounts (idempotent): coordinator, dr.grey, dr.house, alice, bob, carol."
 
@@ -77,6 +86,7 @@ class Command(BaseCommand):
                 f"(password: {password}); dr.grey is assigned to alice."
             )
         )
+        self.stdout.write(MFA_HINT)
 
     def _staff(self, password: str) -> User:
         user = User.objects.filter(username=STAFF["username"]).first()
@@ -86,6 +96,8 @@ class Command(BaseCommand):
             self._reset_password(user, password)
         codenames = ["add_assignment", "change_assignment", "view_assignment"]
         user.user_permissions.add(*Permission.objects.filter(content_type__app_label="care", codename__in=codenames))
+        # The coordinator can reset MFA (resetUserMfa) for someone who lost their phone.
+        user.user_permissions.add(*Permission.objects.filter(content_type__app_label="mfa", codename="reset_mfa"))
         return User.objects.get(pk=user.pk)  # fresh permission cache
 
     def _doctor(self, spec: dict, password: str) -> Doctor:
