@@ -16,8 +16,8 @@ rows of the shards it touches (FOR UPDATE, in shard order, so two batches cannot
 numbers the new rows after each head and chains their hashes in SQL (a recursive CTE), inserts
 them and moves the heads, all in that statement. Python only supplies each row's digest. The
 head rows stay locked until the transaction ends: a write service appends as its LAST statement,
-so the lock is held for the statement and the COMMIT, not for the business work. On SQLite (one
-writer at a time anyway) the heads are moved by a second statement in the same transaction.
+so the lock is held for the statement and the COMMIT, not for the business work. SQLite (one
+writer at a time anyway) keeps one chain, whose head the statement reads from its last event.
 The unique (shard, sequence) rejects a fork, were two appenders ever to read the same head.
 """
 
@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from audit.models import AuditChainHead
 from ops.metrics import AUDIT_APPEND_SECONDS
 
 GENESIS_HASH = "0" * 64
@@ -38,7 +39,7 @@ APPEND_BATCH_SIZE = 500
 # Arbitrary, fixed: the key of the PostgreSQL advisory lock that serialised appends before the
 # trail was sharded (migration 0005 still names it).
 ADVISORY_LOCK_KEY = 5_170_001
-# Head rows exist for shards 0 .. MAX_SHARDS - 1 (migration 0007): AUDIT_CHAIN_SHARDS may grow to it.
+# Head rows exist for shards 0 .. MAX_SHARDS - 1 (migration 0008): AUDIT_CHAIN_SHARDS may grow to it.
 MAX_SHARDS = 64
 NO_PATIENT_SHARD = 0
 
@@ -156,8 +157,20 @@ def _append_sql(connection, model, shards: Sequence[int], count: int) -> str:
     table = quote(model._meta.db_table)
     heads = quote(AuditChainHead._meta.db_table)
     shard_list = ", ".join(str(int(shard)) for shard in shards)  # ints from shard_for
-    # Locked in shard order: two batches touching the same shards queue, never deadlock.
-    lock = " ORDER BY shard FOR UPDATE" if postgres else ""
+    if postgres:
+        # Locked in shard order: two batches touching the same shards queue, never deadlock.
+        head = (
+            f"SELECT shard, {quote('sequence')}, {quote('hash')} FROM {heads} "  # noqa: S608
+            f"WHERE shard IN ({shard_list}) ORDER BY shard FOR UPDATE"
+        )
+    else:
+        # One chain, one writer at a time: its head is its last event (a trigger, migration
+        # 0008, keeps the head row in step for the anchors; this statement must not read it).
+        head = (
+            f"SELECT 0, COALESCE(MAX({quote('sequence')}), 0), "  # noqa: S608
+            f"COALESCE((SELECT {quote('hash')} FROM {table} WHERE shard = 0 ORDER BY {quote('sequence')} DESC "
+            f"LIMIT 1), '{GENESIS_HASH}') FROM {table} WHERE shard = 0"
+        )
     batch_columns = ", ".join(["shard", "n", *(f"c_{column}" for column in columns), "digest"])
     next_hash = sha256("chain.link || ':' || CAST(chain.seq + 1 AS TEXT) || ':' || batch.digest")
     insert_columns = ", ".join(quote(name) for name in ("shard", "sequence", "prev_hash", "hash", *columns))
@@ -168,8 +181,7 @@ def _append_sql(connection, model, shards: Sequence[int], count: int) -> str:
     # Built from model metadata, constants and integers only; every value goes in as a parameter.
     sql = (
         f"WITH RECURSIVE batch({batch_columns}) AS (VALUES {values}), "  # noqa: S608
-        f"head(shard, seq, link) AS (SELECT shard, {quote('sequence')}, {quote('hash')} FROM {heads} "
-        f"WHERE shard IN ({shard_list}){lock}), "
+        f"head(shard, seq, link) AS ({head}), "
         f"chain(shard, n, seq, prev_link, link) AS ("
         f"SELECT head.shard, 0, head.seq, CAST(NULL AS TEXT), CAST(head.link AS TEXT) FROM head "
         f"UNION ALL "
@@ -198,7 +210,6 @@ def _append_batch(events: Sequence, connection) -> None:
     params: list = []
     position: dict[int, int] = {}
     for event in events:
-        _normalise(event, connection)
         position[event.shard] = position.get(event.shard, 0) + 1
         params.extend((event.shard, position[event.shard]))
         params.extend(field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields)
@@ -210,13 +221,6 @@ def _append_batch(events: Sequence, connection) -> None:
         if len(returned) != len(events):
             # A shard without a head row would drop its events silently: refuse instead.
             raise RuntimeError(f"audit append wrote {len(returned)} of {len(events)} events (shards {shards})")
-        if connection.vendor != "postgresql":
-            last = max(returned.values(), key=lambda chained: chained[1])
-            cursor.execute(
-                f"UPDATE {connection.ops.quote_name(AuditChainHead._meta.db_table)} "  # noqa: S608
-                "SET sequence = %s, hash = %s WHERE shard = %s",
-                [last[1], last[3], last[0]],
-            )
     for event in events:
         event.shard, event.sequence, event.prev_hash, event.hash = returned[str(event.id).replace("-", "")]
         event._state.adding = False
@@ -232,17 +236,15 @@ def chain_append(events: Sequence, *, using: str | None = None) -> None:
     connection = connections[using or DEFAULT_DB_ALIAS]
     shards = shard_count(connection)
     for event in events:
+        _normalise(event, connection)  # created_at in the caller's order, before the shards regroup them
         event.shard = shard_for(event.patient_id, shards=shards)
     # In shard order (stable: a request's events keep their order within a shard), so batches of
     # one append lock head rows in ascending order too.
     events.sort(key=lambda event: event.shard)
     batches = [events[start : start + APPEND_BATCH_SIZE] for start in range(0, len(events), APPEND_BATCH_SIZE)]
-    if len(batches) == 1 and connection.vendor == "postgresql":
+    if len(batches) == 1:
         _append_batch(batches[0], connection)
         return
     with transaction.atomic(using=connection.alias):
         for batch in batches:
             _append_batch(batch, connection)
-
-
-from audit.models import AuditChainHead  # noqa: E402 - audit.models imports this module lazily

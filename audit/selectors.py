@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from audit.chain import GENESIS_HASH, content_digest, link_hash
-from audit.models import Action, AuditEvent
+from audit.models import Action, AuditChainHead, AuditEvent
 from users.models import User
 
 
@@ -12,6 +12,7 @@ def audit_events_of_patient_user(*, user: User) -> QuerySet[AuditEvent]:
     """The access log of the patient `user` is: every event about their data, newest first."""
     if not user.is_authenticated:
         return AuditEvent.objects.none()
+    # All of a patient's events are in one shard: its sequence orders them.
     return AuditEvent.objects.filter(patient__user_id=user.pk).order_by("-sequence")
 
 
@@ -35,7 +36,8 @@ def audit_events_search(
         events = events.filter(created_at__gte=since)
     if until is not None:
         events = events.filter(created_at__lt=until)
-    return events.order_by("-sequence")
+    # The shards' sequences are independent: newest first is by time (sequence within a shard breaks ties).
+    return events.order_by("-created_at", "-shard", "-sequence")
 
 
 @dataclass(frozen=True)
@@ -43,29 +45,70 @@ class BrokenLink:
     event_id: str
     sequence: int
     reason: str
+    shard: int = 0
 
 
 @dataclass(frozen=True)
-class ChainReport:
+class ShardReport:
+    shard: int
     checked: int
     head_sequence: int
     head_hash: str
     broken: BrokenLink | None
 
 
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    head_sequence: int  # shard 0's (the only one on SQLite)
+    head_hash: str
+    broken: BrokenLink | None
+    shards: tuple[ShardReport, ...] = ()
+
+
+VERIFY_PAGE_SIZE = 5000
+
+
+def audit_shard_verify(
+    *, shard: int, using: str | None = None, start: tuple[int, str] | None = None, page_size: int = VERIFY_PAGE_SIZE
+) -> ShardReport:
+    """Walk one shard's chain up to its head row, in keyed pages; stop at the first event that does not hold.
+
+    From `start` (a sequence and the hash it must have, e.g. a checkpoint), else from the chain's
+    origin. Events appended while it runs (after the head it read first) are left for next time.
+    """
+    head = AuditChainHead.objects.using(using).get(shard=shard)
+    prev_hash, expected = (start[1], start[0] + 1) if start else (head.origin_hash, head.origin_sequence + 1)
+    checked = 0
+    events = AuditEvent.objects.using(using).filter(shard=shard, sequence__lte=head.sequence).order_by("sequence")
+    while expected <= head.sequence:
+        page = list(events.filter(sequence__gte=expected)[:page_size])
+        if not page:
+            break
+        for event in page:
+            reason = None
+            if event.sequence != expected:
+                reason = f"expected sequence {expected}: an event is missing or out of place"
+            elif event.prev_hash != prev_hash:
+                reason = "its previous hash is not the hash of the event before it"
+            elif event.hash != link_hash(prev_hash, event.sequence, content_digest(event)):
+                reason = "its content does not match its hash (changed after it was written)"
+            if reason is not None:
+                broken = BrokenLink(str(event.id), event.sequence, reason, shard)
+                return ShardReport(shard, checked, expected - 1, prev_hash, broken)
+            prev_hash, expected, checked = event.hash, expected + 1, checked + 1
+    if expected - 1 != head.sequence or prev_hash != head.hash:
+        reason = f"the chain ends at sequence {expected - 1} but its head row says {head.sequence}: events are missing"
+        return ShardReport(shard, checked, expected - 1, prev_hash, BrokenLink("", expected, reason, shard))
+    return ShardReport(shard, checked, head.sequence, head.hash, None)
+
+
 def audit_chain_verify(*, using: str | None = None) -> ChainReport:
-    """Walk the chain from the first event; stop at the first event that does not hold."""
-    prev_hash, expected, checked = GENESIS_HASH, 1, 0
-    events = AuditEvent.objects.using(using).order_by("sequence")
-    for event in events.iterator(chunk_size=2000):
-        reason = None
-        if event.sequence != expected:
-            reason = f"expected sequence {expected}: an event is missing or out of place"
-        elif event.prev_hash != prev_hash:
-            reason = "its previous hash is not the hash of the event before it"
-        elif event.hash != link_hash(prev_hash, event.sequence, content_digest(event)):
-            reason = "its content does not match its hash (changed after it was written)"
-        if reason is not None:
-            return ChainReport(checked, expected - 1, prev_hash, BrokenLink(str(event.id), event.sequence, reason))
-        prev_hash, expected, checked = event.hash, expected + 1, checked + 1
-    return ChainReport(checked, expected - 1, prev_hash, None)
+    """Walk every shard's chain from its origin; report the first event that does not hold."""
+    shards = tuple(
+        audit_shard_verify(shard=shard, using=using)
+        for shard in AuditChainHead.objects.using(using).order_by("shard").values_list("shard", flat=True)
+    )
+    broken = next((report.broken for report in shards if report.broken is not None), None)
+    first = shards[0] if shards else ShardReport(0, 0, 0, GENESIS_HASH, None)
+    return ChainReport(sum(report.checked for report in shards), first.head_sequence, first.head_hash, broken, shards)

@@ -101,9 +101,14 @@ _event_actor.can_optimize = True
 
 @strawberry_django.type(AuditEvent, name="AuditEvent", description="One entry of the audit trail (auditors only).")
 class AuditEventType(relay.Node):
-    sequence: int = strawberry_django.field(description="Position in the hash chain: 1, 2, 3, … without gaps.")
+    shard: int = strawberry_django.field(
+        description="Which hash chain the event is in: one per shard of patients (0 for events about no patient)."
+    )
+    sequence: int = strawberry_django.field(
+        description="Position in its shard's hash chain: 1, 2, 3, … without gaps within the shard."
+    )
     hash: str = strawberry_django.field(description="SHA-256 over the previous hash, the sequence and this event.")
-    prev_hash: str = strawberry_django.field(description="The previous event's hash.")
+    prev_hash: str = strawberry_django.field(description="The previous event's hash in the same shard.")
     created_at: strawberry.auto = strawberry_django.field(description="When it happened.")
     actor: UserType | None = strawberry_django.field(
         resolver=_event_actor,

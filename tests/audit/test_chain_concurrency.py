@@ -1,6 +1,5 @@
 """Concurrent appends queue up on PostgreSQL: one gapless chain, nothing lost, no fork."""
 
-
 import pytest
 
 from audit.models import Action, AuditEvent
