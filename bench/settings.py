@@ -9,6 +9,7 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", "bench-secret-key-0123456789abcdef0123456789abcdef")
 os.environ.setdefault("JWT_SECRET_KEY", "bench-jwt-signing-key-0123456789abcdef0123456789")
+os.environ.setdefault("MFA_ENCRYPTION_KEY", "YmVuY2gtbWZhLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE=")  # Fernet: 32 bytes, base64
 os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", "sqlite:///" + os.path.join(tempfile.gettempdir(), "clinic-bench.sqlite3")
 )

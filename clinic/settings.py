@@ -50,6 +50,17 @@ if not MFA_ENCRYPTION_KEYS:
     MFA_ENCRYPTION_KEYS = [
         base64.urlsafe_b64encode(hashlib.sha256(f"clinic.mfa-dev-key:{SECRET_KEY}".encode()).digest()).decode()
     ]
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except ValueError:  # binascii.Error: not base64
+        return False
+
+
+if not all(_is_fernet_key(key) for key in MFA_ENCRYPTION_KEYS):
+    raise ImproperlyConfigured("MFA_ENCRYPTION_KEY must hold Fernet keys: 32 bytes in URL-safe base64.")
 # Roles whose users must use TOTP: without it their session can only enrol. None under DEBUG, so
 # `make run`'s demo needs no authenticator app; an operator may set it empty.
 MFA_REQUIRED_ROLES = frozenset(env_list("MFA_REQUIRED_ROLES", "" if DEBUG else "DOCTOR,STAFF"))

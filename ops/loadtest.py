@@ -315,6 +315,8 @@ def main() -> int:
     # starts signs tokens that nobody else checks: throwaway keys do unless some are given.
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
     os.environ.setdefault("JWT_SECRET_KEY", secrets.token_urlsafe(48))
+    os.environ.setdefault("MFA_ENCRYPTION_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    os.environ.setdefault("MFA_REQUIRED_ROLES", "")  # the load's doctors sign in with a password alone
     if not base_url:
         # A loopback run of production settings: plain HTTP, no real email.
         os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")

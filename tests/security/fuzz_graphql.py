@@ -10,6 +10,7 @@ queries and mutations as each. Fails on any 5xx, INTERNAL error or leaked trace
 """
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -39,6 +40,8 @@ def server_env(workdir: Path) -> dict[str, str]:
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(48),
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
+        MFA_ENCRYPTION_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),  # a Fernet key
+        MFA_REQUIRED_ROLES="",  # the doctor and staff fuzz every field, not only enrolment
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",  # plain HTTP on the loopback
         DATABASE_URL=f"sqlite:///{workdir / 'fuzz.sqlite3'}",
