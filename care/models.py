@@ -2,6 +2,7 @@ import uuid
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import models
 
 
@@ -38,6 +39,65 @@ class Assignment(models.Model):
         return self.ended_at is None
 
 
+EMERGENCY_REASON_MIN_LENGTH = 20
+EMERGENCY_REASON_MAX_LENGTH = 2_000
+EMERGENCY_NOTE_MAX_LENGTH = 2_000
+
+
+class EmergencyVerdict(models.TextChoices):
+    JUSTIFIED = "JUSTIFIED", "Justified"
+    UNJUSTIFIED = "UNJUSTIFIED", "Unjustified"
+
+
+class EmergencyAccess(models.Model):
+    """A doctor broke the glass: read and annotate on a patient's record until `expires_at`.
+
+    The grant holds the same guardian rows as an assignment; the access check itself stops
+    counting them once `expires_at` has passed (records.selectors, care/apps.py), so no job has to
+    run for it to end. `ended_at` is set when it ends early (revoked, or superseded by an
+    assignment) or, after it lapsed, when a later grant or assignment of the pair closes it: at
+    most one grant per pair is open (not ended), which also decides concurrent requests.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    doctor = models.ForeignKey("users.Doctor", on_delete=models.PROTECT, related_name="emergency_accesses")
+    patient = models.ForeignKey("users.Patient", on_delete=models.PROTECT, related_name="emergency_accesses")
+    reason = models.TextField(
+        validators=[MinLengthValidator(EMERGENCY_REASON_MIN_LENGTH), MaxLengthValidator(EMERGENCY_REASON_MAX_LENGTH)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verdict = models.CharField(max_length=12, choices=EmergencyVerdict.choices, blank=True)
+    review_note = models.TextField(blank=True, validators=[MaxLengthValidator(EMERGENCY_NOTE_MAX_LENGTH)])
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "emergency accesses"
+        constraints = [
+            # Partial unique index: two concurrent requests of one doctor for one patient make one grant.
+            models.UniqueConstraint(
+                fields=["doctor", "patient"],
+                condition=models.Q(ended_at__isnull=True),
+                name="unique_open_emergency_access",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["doctor", "ended_at", "expires_at"], name="emergency_doctor_open_idx"),
+            models.Index(fields=["reviewed_at", "created_at"], name="emergency_review_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"emergency {self.doctor_id} -> {self.patient_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
 class NotificationStatus(models.TextChoices):
     PENDING = "PENDING", "Pending"
     SENT = "SENT", "Sent"
@@ -49,6 +109,8 @@ class NotificationKind(models.TextChoices):
     PATIENT_DOCTOR_ASSIGNED = "PATIENT_DOCTOR_ASSIGNED", "A doctor can now read the patient's record"
     DOCTOR_ASSIGNMENT_ENDED = "DOCTOR_ASSIGNMENT_ENDED", "One of the doctor's assignments ended"
     PATIENT_ASSIGNMENT_ENDED = "PATIENT_ASSIGNMENT_ENDED", "A doctor can no longer read the patient's record"
+    PATIENT_EMERGENCY_ACCESS = "PATIENT_EMERGENCY_ACCESS", "A doctor used emergency access to the patient's record"
+    STAFF_EMERGENCY_ACCESS = "STAFF_EMERGENCY_ACCESS", "An emergency access awaits review"
 
 
 class Notification(models.Model):

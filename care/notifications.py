@@ -67,6 +67,14 @@ _MAILS: dict[str, tuple[str, str]] = {
         "care/email/patient_assignment_ended",
         "{doctor_name} can no longer read your health record",
     ),
+    NotificationKind.PATIENT_EMERGENCY_ACCESS: (
+        "care/email/patient_emergency_access",
+        "{doctor_name} used emergency access to your health record",
+    ),
+    NotificationKind.STAFF_EMERGENCY_ACCESS: (
+        "care/email/staff_emergency_access",
+        "Emergency access to a health record awaits review",
+    ),
 }
 
 
@@ -104,6 +112,26 @@ def notifications_enqueue_assignment_ended(*, assignment: Assignment) -> list[No
     return _notifications_enqueue(
         (NotificationKind.DOCTOR_ASSIGNMENT_ENDED, doctor.user, {}),
         (NotificationKind.PATIENT_ASSIGNMENT_ENDED, patient.user, {"doctor_name": str(doctor)}),
+    )
+
+
+def notifications_enqueue_emergency_access(*, grant) -> list[Notification]:
+    """The patient learns which doctor broke the glass; every active staff member who reviews
+    emergency access (care.change_emergencyaccess) learns that one awaits review, not about whom."""
+    doctor, patient = grant.doctor, grant.patient
+    minutes = str(round((grant.expires_at - grant.created_at).total_seconds() / 60))
+    holds = Q(user_permissions__codename="change_emergencyaccess", user_permissions__content_type__app_label="care")
+    holds |= Q(groups__permissions__codename="change_emergencyaccess", groups__permissions__content_type__app_label="care")
+    reviewers = (
+        User.objects.filter(is_active=True, is_staff=True, patient__isnull=True, doctor__isnull=True)
+        .filter(holds | Q(is_superuser=True))
+        .exclude(email="")
+        .distinct()
+        .order_by("pk")
+    )
+    return _notifications_enqueue(
+        (NotificationKind.PATIENT_EMERGENCY_ACCESS, patient.user, {"doctor_name": str(doctor), "minutes": minutes}),
+        *((NotificationKind.STAFF_EMERGENCY_ACCESS, reviewer, {}) for reviewer in reviewers),
     )
 
 

@@ -6,3 +6,10 @@ class CarePermission(StrEnum):
 
     ADD_ASSIGNMENT = "care.add_assignment"
     CHANGE_ASSIGNMENT = "care.change_assignment"
+
+
+class EmergencyAccessPermission(StrEnum):
+    """Model permissions of staff who oversee emergency access: list it, and review or end it."""
+
+    VIEW = "care.view_emergencyaccess"
+    CHANGE = "care.change_emergencyaccess"

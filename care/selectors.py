@@ -4,8 +4,9 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+from django.utils import timezone
 
-from care.models import Assignment
+from care.models import Assignment, EmergencyAccess
 from users.models import Doctor, Patient, Role, User
 from users.selectors import is_staff_member
 
@@ -19,8 +20,15 @@ def active_assignments_with_doctors() -> QuerySet[Assignment]:
     return active_assignments().select_related("doctor__user")
 
 
+def emergency_accesses_live() -> QuerySet[EmergencyAccess]:
+    """Emergency grants in force: not ended, and not expired. The expiry is this SQL condition:
+    nothing has to run at the 60th minute for access to end (DESIGN.md section 9)."""
+    return EmergencyAccess.objects.filter(ended_at__isnull=True, expires_at__gt=timezone.now())
+
+
 def patients_visible_to(*, user: User) -> QuerySet[Patient]:
-    """Self for a patient, actively assigned ones for a doctor, all (demographics) for staff."""
+    """Self for a patient, actively assigned ones (or under emergency access) for a doctor, all
+    (demographics) for staff."""
     if not user.is_authenticated or not user.is_active:
         return Patient.objects.none()
     role = user.role
@@ -28,7 +36,8 @@ def patients_visible_to(*, user: User) -> QuerySet[Patient]:
         return Patient.objects.filter(user=user)
     if role == Role.DOCTOR:
         assigned = active_assignments().filter(doctor__user=user, patient=OuterRef("pk"))
-        return Patient.objects.filter(Exists(assigned))
+        emergency = emergency_accesses_live().filter(doctor__user=user, patient=OuterRef("pk"))
+        return Patient.objects.filter(Exists(assigned) | Exists(emergency))
     if is_staff_member(user):
         return Patient.objects.all()
     return Patient.objects.none()

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.services import audit_event_record
+from care.emergency import emergency_accesses_close_for_assignment
 from care.models import Assignment
 from care.notifications import notifications_enqueue_assignment_created, notifications_enqueue_assignment_ended
 from care.permissions import CarePermission
@@ -42,6 +43,8 @@ def assignment_create(*, actor: User, doctor: Doctor, patient: Patient) -> Assig
     except IntegrityError as error:
         raise Conflict("This doctor is already assigned to this patient.") from error
     record = HealthRecord.objects.select_for_update().get(patient=patient)  # see annotation_add
+    # An open emergency grant of the pair ends here: its rows now stand for the assignment.
+    emergency_accesses_close_for_assignment(actor=actor, assignment=assignment)
     record_access_grant(user=doctor.user, record=record, permissions=DOCTOR_RECORD_PERMISSIONS)
     notifications_enqueue_assignment_created(assignment=assignment)
     audit_event_record(actor=actor, action=Action.ASSIGNMENT_CREATE, patient=patient, obj=assignment)

@@ -8,15 +8,43 @@ actor probing ids shows in the trail whether or not the ids existed.
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from audit.models import Action
 from audit.services import audit_refusal_note
 from records.models import Annotation, HealthRecord, HealthRecordUserObjectPermission
 from records.permissions import RecordPermission
 from users.models import User
+
+
+# Emergency access (care's break-the-glass grants, DESIGN.md section 9) holds guardian rows like
+# an assignment does, but ends by time: once a grant has lapsed its rows must stop counting at once,
+# decided here in SQL, not by a job that deletes them. records may not import care (dependencies
+# point down), so care registers two conditions over a user's guardian rows (care/apps.py):
+# `lapsed(user)` matches rows that grant nothing any more, `emergency(user)` rows held under a grant
+# in force now (the audit marks what is done through them).
+@dataclass(frozen=True)
+class TimedGrants:
+    lapsed: Callable[[User], Q]
+    emergency: Callable[[User], Q]
+
+
+_timed_grants: list[TimedGrants] = []
+
+
+def record_timed_grants_register(grants: TimedGrants) -> None:
+    if grants not in _timed_grants:
+        _timed_grants.append(grants)
+
+
+def _emergency_rows(user: User) -> Q:
+    condition = Q(pk__in=[])
+    for grants in _timed_grants:
+        condition |= grants.emergency(user)
+    return condition
 
 
 def record_permission_rows(*, user: User, permission: RecordPermission) -> QuerySet:
@@ -26,11 +54,14 @@ def record_permission_rows(*, user: User, permission: RecordPermission) -> Query
     """
     if not user.is_authenticated or not user.is_active:
         return HealthRecordUserObjectPermission.objects.none()
-    return HealthRecordUserObjectPermission.objects.filter(
+    rows = HealthRecordUserObjectPermission.objects.filter(
         user_id=user.pk,
         permission__codename=permission.value,
         permission__content_type__app_label="records",
     )
+    for grants in _timed_grants:
+        rows = rows.exclude(grants.lapsed(user))
+    return rows
 
 
 def records_with_permission(*, user: User, permission: RecordPermission) -> QuerySet[HealthRecord]:
@@ -92,6 +123,28 @@ def annotation_get_for(
 
 def user_holds_record_permission(*, user: User, record: HealthRecord, permission: RecordPermission) -> bool:
     return record_permission_rows(user=user, permission=permission).filter(content_object_id=record.pk).exists()
+
+
+def user_record_permission_held(*, user: User, record: HealthRecord, permission: RecordPermission) -> tuple[bool, bool]:
+    """(holds `permission` on `record`, holds it only under emergency access), in one query."""
+    row = (
+        record_permission_rows(user=user, permission=permission)
+        .filter(content_object_id=record.pk)
+        .values_list(ExpressionWrapper(_emergency_rows(user), output_field=BooleanField()), flat=True)
+        .first()
+    )
+    return row is not None, bool(row)
+
+
+def record_ids_read_under_emergency(*, user: User, record_ids: Iterable) -> set[str]:
+    """Which of `record_ids` `user` reads under emergency access (one query; none when no grants exist)."""
+    record_ids = list(record_ids)
+    if not _timed_grants or not record_ids or not user.is_authenticated:
+        return set()
+    rows = record_permission_rows(user=user, permission=RecordPermission.VIEW).filter(
+        _emergency_rows(user), content_object_id__in=record_ids
+    )
+    return {str(pk) for pk in rows.values_list("content_object_id", flat=True)}
 
 
 # For the audit trail only, never to answer a caller: whose data an attempt was aimed at,

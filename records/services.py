@@ -13,7 +13,12 @@ from audit.models import Action
 from audit.services import audit_event_record
 from records.models import Annotation, HealthRecord, HealthRecordRevision, HealthRecordUserObjectPermission
 from records.permissions import RecordPermission
-from records.selectors import annotation_get_for, annotation_refusal_note, user_holds_record_permission
+from records.selectors import (
+    annotation_get_for,
+    annotation_refusal_note,
+    user_holds_record_permission,
+    user_record_permission_held,
+)
 from users.errors import Conflict
 from users.models import Doctor, Patient, User
 from users.services import patient_profile_create, user_create
@@ -131,13 +136,17 @@ def annotation_add(*, actor: User, record: HealthRecord, body: str) -> Annotatio
     # The record's row lock orders this against assignment_end, which takes it too: once we hold
     # it, an unassignment is either committed (and seen below) or waits for this note.
     record = HealthRecord.objects.select_for_update(of=("self",)).select_related("patient").get(pk=record.pk)
-    if not user_holds_record_permission(user=actor, record=record, permission=RecordPermission.ANNOTATE):
+    # One query: whether the doctor may annotate, and whether only under emergency access (audited as such).
+    held, emergency = user_record_permission_held(user=actor, record=record, permission=RecordPermission.ANNOTATE)
+    if not held:
         raise HealthRecord.DoesNotExist("No such health record.")
     _require_text("body", body)
     annotation = Annotation(record=record, author=doctor, body=body)
     annotation.full_clean(exclude=["record", "author"])
     annotation.save()
-    audit_event_record(actor=actor, action=Action.ANNOTATION_ADD, patient=record.patient, obj=annotation)
+    audit_event_record(
+        actor=actor, action=Action.ANNOTATION_ADD, patient=record.patient, obj=annotation, emergency=emergency
+    )
     return annotation
 
 
@@ -166,7 +175,10 @@ def annotation_retract_for(
 def annotation_retract(*, actor: User, annotation: Annotation, reason: str) -> Annotation:
     """Mark an annotation entered-in-error. Only its author, while still assigned."""
     annotation = Annotation.objects.select_for_update().select_related("record", "author").get(pk=annotation.pk)
-    if not user_holds_record_permission(user=actor, record=annotation.record, permission=RecordPermission.ANNOTATE):
+    held, emergency = user_record_permission_held(
+        user=actor, record=annotation.record, permission=RecordPermission.ANNOTATE
+    )
+    if not held:
         raise Annotation.DoesNotExist("No such annotation.")
     if annotation.author.user_id != actor.pk:
         raise PermissionDenied("Only the author can retract an annotation.")
@@ -183,5 +195,11 @@ def annotation_retract(*, actor: User, annotation: Annotation, reason: str) -> A
             {renamed.get(name, name): messages for name, messages in error.message_dict.items()}
         ) from error
     annotation.save(update_fields=["retracted_at", "retraction_reason"])
-    audit_event_record(actor=actor, action=Action.ANNOTATION_RETRACT, patient=annotation.record.patient, obj=annotation)
+    audit_event_record(
+        actor=actor,
+        action=Action.ANNOTATION_RETRACT,
+        patient=annotation.record.patient,
+        obj=annotation,
+        emergency=emergency,
+    )
     return annotation

@@ -54,3 +54,15 @@ def assign(*, doctor: Doctor, patient: Patient, by: User | None = None) -> Assig
 
 def end(assignment: Assignment, *, by: User | None = None) -> Assignment:
     return assignment_end(actor=by or make_staff(), assignment=assignment)
+
+
+def break_glass(*, doctor: Doctor, patient: Patient, reason: str = "Emergency admission at night, no assigned doctor reachable."):
+    """An emergency access of `doctor` to `patient`, as requestEmergencyAccess makes it (issue 18)."""
+    from django.test import RequestFactory
+
+    from care.emergency import emergency_access_request
+
+    return emergency_access_request(
+        actor=doctor.user, patient_id=patient.pk, reason=reason, password=PASSWORD, code=None,
+        request=RequestFactory().post("/graphql/"),
+    )

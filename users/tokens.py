@@ -1,6 +1,8 @@
 """Access-token authentication over django-graphql-jwt's decoding (users.token_library) and user lookup."""
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef
@@ -21,6 +23,13 @@ def token_from_header(header: str) -> str | None:
     if len(parts) == 2 and parts[0].lower() in BEARER_PREFIXES:
         return parts[1]
     return None
+
+
+# Facts about the user that other apps need on every request, loaded in the user's one query (users
+# imports no other app: they register here, e.g. care/apps.py: whether a doctor holds an emergency
+# grant in force, so the read audit asks which records only when one does). name -> expression
+# over OuterRef("pk"), set as an attribute of request.user.
+USER_REQUEST_FACTS: dict[str, Callable[[], Any]] = {}
 
 
 def user_and_payload_from_access_token(token: str) -> tuple[User, dict]:
@@ -48,7 +57,7 @@ def user_and_payload_from_access_token(token: str) -> tuple[User, dict]:
     user = (
         User.objects.select_related("patient", "doctor")
         .filter(username=username)
-        .annotate(session_live=Exists(live))
+        .annotate(session_live=Exists(live), **{name: make() for name, make in USER_REQUEST_FACTS.items()})
         .first()
     )
     if user is None or not user.is_active:

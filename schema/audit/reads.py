@@ -26,8 +26,14 @@ from strawberry.extensions import FieldExtension, SchemaExtension
 
 from audit.models import Action
 from audit.services import AuditDraft, audit_events_append, audit_refusals_batch
+from care.emergency import HOLDS_EMERGENCY_ACCESS
 from records.models import Annotation, HealthRecord
-from records.selectors import annotation_refusal_note, record_patient_ids, record_refusal_note
+from records.selectors import (
+    annotation_refusal_note,
+    record_ids_read_under_emergency,
+    record_patient_ids,
+    record_refusal_note,
+)
 from schema.audit.phi import (
     demographic_field_names,
     not_phi_field_names,
@@ -35,7 +41,7 @@ from schema.audit.phi import (
 )
 from schema.internals import resolve_info
 from schema.selection import collect_sub_fields
-from users.models import Patient, User
+from users.models import Patient, Role, User
 from users.selectors import is_staff_member, patient_refusal_note
 
 logger = logging.getLogger(__name__)
@@ -114,6 +120,17 @@ class ReadAudit:
         patients = {}
         if unknown:  # annotations handed out alone (node): one lookup for all of them
             patients = {str(pk): patient for pk, patient in record_patient_ids(record_ids=unknown).items()}
+        # A doctor's reads under emergency access are marked: one query, only for a doctor who holds a
+        # grant in force (known from the user's own query; asked when the user came without it).
+        emergency = set()
+        if (
+            self.reads
+            and self.user is not None
+            and self.user.is_authenticated
+            and self.user.role == Role.DOCTOR
+            and getattr(self.user, HOLDS_EMERGENCY_ACCESS, True)
+        ):
+            emergency = record_ids_read_under_emergency(user=self.user, record_ids=self.reads)
         drafts = []
         for record_id, read in self.reads.items():
             reads_record = any(not name.startswith("annotations.") for name in read.fields)
@@ -124,6 +141,7 @@ class ReadAudit:
                     object_type=HealthRecord._meta.label,
                     object_id=record_id,
                     fields=tuple(sorted(read.fields)),
+                    emergency=record_id in emergency,
                 )
             )
         drafts += [

@@ -3,7 +3,7 @@ import strawberry_django
 from strawberry import relay
 from strawberry.types import Info
 
-from audit.models import Action, AuditEvent, Outcome
+from audit.models import Action, AuditEvent, Outcome, Severity
 from records.models import HealthRecordRevision
 from schema.audit.reads import audit_demographics_read, audit_user_read
 from schema.errors import camel_case
@@ -14,6 +14,7 @@ ANOTHER_PATIENT = "Another patient"
 
 AuditActionEnum = strawberry.enum(Action, name="AuditAction", description="What an audit event records.")
 AuditOutcomeEnum = strawberry.enum(Outcome, name="AuditOutcome", description="Whether the attempt was allowed.")
+AuditSeverityEnum = strawberry.enum(Severity, name="AuditSeverity", description="How urgently to look at an event.")
 
 
 @strawberry.type(name="AuditActor", description="Who did something, as the person whose data it was may see them.")
@@ -50,6 +51,10 @@ def _event_fields(root: AuditEvent) -> list[str]:
     return list(root.fields)
 
 
+def _event_severity(root: AuditEvent) -> AuditSeverityEnum:
+    return Severity(root.severity)
+
+
 @strawberry_django.type(
     AuditEvent,
     name="AccessLogEntry",
@@ -80,6 +85,9 @@ class AccessLogEntryType(relay.Node):
         name="fields",
         description='Which fields were read or changed, e.g. "allergies", "annotations.body".',
         only=["fields"],
+    )
+    emergency: bool = strawberry_django.field(
+        description="Done under a doctor's emergency access (break the glass), not an assignment."
     )
 
 
@@ -123,6 +131,10 @@ class AuditEventType(relay.Node):
     object_id: str = strawberry_django.field(description="The primary key of the object acted on.")
     request_id: str = strawberry_django.field(description="The request it happened in (X-Request-ID).")
     user_agent: str = strawberry_django.field(description="The caller's User-Agent.")
+    emergency: bool = strawberry_django.field(description="Done under a doctor's emergency access (break the glass).")
+    severity: AuditSeverityEnum = strawberry_django.field(
+        resolver=_event_severity, description="HIGH for what a reviewer must close.", only=["severity"]
+    )
 
     action: AuditActionEnum = strawberry_django.field(
         resolver=_event_action, description="What was done.", only=["action"]

@@ -166,6 +166,7 @@ def test_every_field_that_returns_a_patient_is_covered_here():
         "User.patient",
         "HealthRecord.patient",
         "AuditEvent.patient",
+        "EmergencyAccess.patient",  # reviewing staff, and the doctor while in force: tests/care/test_emergency_access.py
     }
 
 

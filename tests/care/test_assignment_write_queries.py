@@ -18,9 +18,10 @@ END = "mutation ($id: ID!) { endAssignment(input: {id: $id}) { id active } }"
 # token user, staff permissions (user + group), doctor, patient, savepoint, active check,
 # savepoint + insert + release, record lock, permission ids, grant, doctor's and patient's outbox
 # rows (+ recipient), audit append, release; on PostgreSQL one more: the NOTIFY that wakes the
-# outbox workers on commit (care/notifications.py).
+# outbox workers on commit (care/notifications.py). And one UPDATE closing the pair's open
+# emergency grant, which the assignment replaces (care/emergency.py, issue 18).
 WAKE_WORKERS = 1 if connection.vendor == "postgresql" else 0
-ASSIGN_QUERIES = 18 + WAKE_WORKERS
+ASSIGN_QUERIES = 19 + WAKE_WORKERS
 # token user, staff permissions (user + group), assignment, savepoint, lock + update, record lock,
 # revoke (one DELETE over the permission ids), the two outbox rows, audit append, release.
 END_QUERIES = 13 + WAKE_WORKERS

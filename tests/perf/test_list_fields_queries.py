@@ -137,6 +137,18 @@ def grow_trail(_auditor: User, n: int) -> None:
     grow_access_log(Patient.objects.get().user, n)
 
 
+# --- emergency accesses (issue 18) -------------------------------------------------------------
+
+
+def reviewer_caller() -> User:
+    return factories.make_staff(permissions=("view_emergencyaccess", "change_emergencyaccess"))
+
+
+def grow_emergency_accesses(_reviewer: User, n: int) -> None:
+    for _ in range(n):
+        factories.break_glass(doctor=factories.make_doctor(), patient=factories.make_patient())
+
+
 CASES = {
     "patients": Case(
         covers=("Query.patients", "Patient.doctors"),
@@ -205,6 +217,16 @@ CASES = {
         grow=grow_trail,
         lengths=lambda data: [len(edges(data["auditEvents"])), fields_listed(edges(data["auditEvents"]))],
         queries=5,  # 4 + the one append auditing the auditor's read of the patient's demographics
+    ),
+    "emergency accesses": Case(
+        covers=("Query.emergencyAccesses",),
+        query="""{ emergencyAccesses(first: 100) { totalCount edges { node {
+            active reason expiresAt verdict doctor { fullName } patient { fullName }
+            reviewer { fullName role } endedBy { fullName role } } } } }""",
+        caller=reviewer_caller,
+        grow=grow_emergency_accesses,
+        lengths=lambda data: [len(edges(data["emergencyAccesses"]))],
+        queries=5,  # user, its permissions (user + group), the page, the append auditing the demographics read
     ),
 }
 
