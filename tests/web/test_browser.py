@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from tests.ops.servers import Server, free_port, production_env
+from tests.ops.servers import Server, free_port, production_env, run_manage
 from tests.ops.sites import PASSWORD
 from tests.web.conftest import DESK, MANIFEST, PHONE, needs_chromium
 
@@ -296,3 +296,103 @@ def test_an_expired_access_token_is_refreshed_silently_once_for_all_requests(sho
     assert sent[("Refresh", None)] == 1
     assert sum(count for (name, code), count in sent.items() if code == "TOKEN_EXPIRED") == 3
     assert sent[("Assignments", None)] == sent[("Doctors", None)] == sent[("PatientDirectory", None)] == 1
+
+
+def test_my_sessions_lists_and_ends_another_session_and_a_password_change_keeps_this_one(site, browser):
+    app = App(browser, site.server.base_url)
+    # given bob signed in on another device, and in this browser
+    elsewhere = sign_in_over_http(site.server, "bob")
+    app.sign_in("bob")
+    # when he opens his account
+    app.click("#tab-account")
+    # then both sessions are listed, this one named as such and not offered for ending
+    sessions = app.text_of("#sessions", "This browser")
+    assert len(sessions.find_elements("css selector", "li")) == 2
+    # when he ends the other one
+    app.click_text("End this session")
+    # then it is gone from the list, and the other device is signed out
+    app.until(lambda driver: len(driver.find_elements("css selector", "#sessions li")) == 1)
+    assert site.server.graphql(manifest_document("Me"), token=elsewhere).codes == ["TOKEN_REVOKED"]
+    # when he changes his password, with a wrong current one first
+    app.type("#old-password", "not-my-password")
+    app.type("#new-password", "bobs-new-password-2026")
+    app.click_text("Change password")
+    app.find("#password-error")
+    app.type("#old-password", PASSWORD)
+    app.type("#new-password", "bobs-new-password-2026")
+    app.click_text("Change password")
+    # then he is told, and this browser goes on with the fresh session the answer carried
+    app.text_of("#password-status", "Password changed")
+    app.click("#tab-record")
+    app.find("#record-form")
+    assert browser.find_elements("css selector", "#session-notice") == []
+
+
+def test_auditors_read_the_trail_and_filter_it(site, browser, screenshots):
+    # given the coordinator holding audit.view_auditevent (an auditor), after assignments were made
+    run_manage(
+        production_env(DATABASE_URL=site.url),
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import Permission; from users.models import User; "
+        "User.objects.get(username='coordinator').user_permissions.add("
+        "Permission.objects.get(codename='view_auditevent'))",
+    )
+    app = App(browser, site.server.base_url)
+    app.sign_in("coordinator")
+    # when she opens the audit trail
+    app.click("#tab-audit")
+    # then it lists events, newest first, with who did what
+    app.text_of("#audit-trail", "login success")
+    app.screenshot(screenshots, "auditor")
+    # when she filters by one action
+    app.choose("#audit-action", "assignment create")
+    app.click_text("Filter")
+    # then only that action is listed
+    app.until(
+        lambda driver: (
+            {
+                row.find_elements("css selector", "td")[3].text
+                for row in driver.find_elements("css selector", "#audit-trail tbody tr")
+            }
+            == {"assignment create"}
+        )
+    )
+
+
+@pytest.fixture
+def cookie_mode_server(site, tmp_path):
+    """A second gunicorn on the site's database in browser cookie mode (JWT_REFRESH_COOKIE=1)."""
+    env = production_env(
+        DATABASE_URL=site.url,
+        JWT_REFRESH_COOKIE="1",
+        TRUSTED_DOCUMENTS_ONLY="1",
+        TRUSTED_DOCUMENTS_MANIFEST=str(MANIFEST),
+    )
+    server = Server("cookie-mode", free_port(), env, tmp_path / "cookie-mode.log")
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_in_cookie_mode_a_reload_keeps_the_session_and_no_token_is_readable(cookie_mode_server, browser):
+    app = App(browser, cookie_mode_server.base_url)
+    # given dr. grey signed in through a server in cookie mode
+    app.sign_in("dr.grey")
+    app.text_of("#worklist", "Alice Adams")
+    # when the page is reloaded (the access token in memory is gone)
+    browser.refresh()
+    # then the HttpOnly refresh cookie resumes the session
+    app.text_of("#worklist", "Alice Adams")
+    # and the page can read only the CSRF token: no refresh or access token, nothing in Web Storage
+    readable = browser.execute_script("return document.cookie")
+    assert readable.startswith("clinic-csrf-token=") and ";" not in readable
+    assert app.storage() == {"local": {}, "session": {}}
+    # when he signs out and reloads
+    app.sign_out()
+    browser.refresh()
+    # then nothing resumes
+    app.find("#username")
+    assert browser.find_elements("css selector", "#sign-out") == []

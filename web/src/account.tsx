@@ -81,8 +81,8 @@ function ChangePassword() {
         <label for="new-password">New password</label>
         <input id="new-password" name="newPassword" type="password" autocomplete="new-password" required />
         <FieldErrors id="new-password-error" messages={error?.fields["newPassword"]} />
-        {error && <Alert text={error.message} />}
-        <Status text={status} />
+        {error && <Alert id="password-error" text={error.message} />}
+        <Status id="password-status" text={status} />
         <button type="submit">Change password</button>
       </form>
     </section>
