@@ -111,6 +111,8 @@ class NotificationKind(models.TextChoices):
     PATIENT_ASSIGNMENT_ENDED = "PATIENT_ASSIGNMENT_ENDED", "A doctor can no longer read the patient's record"
     PATIENT_EMERGENCY_ACCESS = "PATIENT_EMERGENCY_ACCESS", "A doctor used emergency access to the patient's record"
     STAFF_EMERGENCY_ACCESS = "STAFF_EMERGENCY_ACCESS", "An emergency access awaits review"
+    ACCOUNT_INVITATION = "ACCOUNT_INVITATION", "An invitation to set a first password"
+    PASSWORD_RESET = "PASSWORD_RESET", "A link to set a new password"
 
 
 class Notification(models.Model):

@@ -1,6 +1,6 @@
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -34,6 +34,8 @@ def _require_staff_permission(actor: User, permission: CarePermission) -> None:
 def assignment_create(*, actor: User, doctor: Doctor, patient: Patient) -> Assignment:
     """Assign `doctor` to `patient`: grants record access and queues the doctor's email."""
     _require_staff_permission(actor, CarePermission.ADD_ASSIGNMENT)
+    if not doctor.user.is_active:  # deactivated (users.accounts): may not take on patients
+        raise ValidationError({"doctor_id": ["This doctor's account is deactivated."]})
     if active_assignments().filter(doctor=doctor, patient=patient).exists():
         raise Conflict("This doctor is already assigned to this patient.")
     try:

@@ -34,6 +34,7 @@ from schema.internals import strawberry_definition
 ACCOUNTS_NEVER_A_PATIENTS_DATA = {
     "Query.me": "the caller's own account",
     "TokenAuthPayload.user": "the account that just logged in",
+    "RegisterAccountPayload.user": "the account staff just registered: the fields they sent, echoed back",
     "Assignment.assignedBy": "assignments are made by staff; a patient never assigns",
 }
 

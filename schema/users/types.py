@@ -120,6 +120,7 @@ class UserType(relay.Node):
     email: str = strawberry_django.field(description="Email address.")
     first_name: str = strawberry_django.field(description="Given name.")
     last_name: str = strawberry_django.field(description="Family name.")
+    is_active: bool = strawberry_django.field(description="False once staff deactivated the account.")
 
     full_name: str = strawberry_django.field(
         description="Full name, or the username when no name is set.", only=["first_name", "last_name", "username"]

@@ -5,6 +5,8 @@ from schema.permissions import AllowAny
 
 # Public on purpose: they check credentials of their own (a password, a refresh token).
 PUBLIC_ROOT_FIELDS = {"token_auth", "refresh_token", "revoke_token"}
+# The account links (a single-use token of their own) and the reset request (answers alike for everyone).
+PUBLIC_ROOT_FIELDS |= {"accept_invitation", "request_password_reset", "reset_password"}
 
 
 def root_fields():
