@@ -24,10 +24,21 @@ COLUMNS = (
     "unassigned_doctor",
     "former_doctor",
     "staff",
+    "emergency_doctor",
 )
 
 
+def emergency_doctor(world):
+    """A doctor never assigned to alice who broke the glass for her (issue 18): made once per test."""
+    if getattr(world, "emergency", None) is None:
+        world.emergency = factories.make_doctor(username="dr.er")
+        factories.break_glass(doctor=world.emergency, patient=world.alice)
+    return world.emergency
+
+
 def caller(world, column):
+    if column == "emergency_doctor":
+        return emergency_doctor(world).user
     return {
         "anonymous": None,
         "own_patient": world.alice.user,
@@ -51,7 +62,14 @@ def refused(column: str, root: str) -> dict | None:
 
 
 def matrix(expected: dict):
-    """Parametrize over every column; `expected` must name each one."""
+    """Parametrize over every column; `expected` must name each one.
+
+    A doctor under emergency access "reads and annotates like an assigned doctor until the grant
+    ends" (DESIGN.md section 2): where `expected` does not name that column, it is the assigned
+    doctor's outcome, run with the emergency doctor as the caller; where they differ, it is named.
+    """
+    if "emergency_doctor" not in expected and "assigned_doctor" in expected:
+        expected = {**expected, "emergency_doctor": expected["assigned_doctor"]}
     assert set(expected) == set(COLUMNS), set(COLUMNS) ^ set(expected)
     return pytest.mark.parametrize(("column", "outcome"), [(c, expected[c]) for c in COLUMNS])
 
@@ -79,6 +97,7 @@ ME = "{ me { username role } }"
         "unassigned_doctor": {"username": "dr.house", "role": "DOCTOR"},
         "former_doctor": {"username": "dr.former", "role": "DOCTOR"},
         "staff": {"username": "coordinator", "role": "STAFF"},
+        "emergency_doctor": {"username": "dr.er", "role": "DOCTOR"},
     }
 )
 def test_me(gql, world, column, outcome):
@@ -245,6 +264,7 @@ ASSIGNMENTS = """
         # the ended assignment shows (its dates), not whom it was about: exactly as node(id:) hides her
         "former_doctor": [("former", False, None)],
         "staff": [("grey", True, "demographics"), ("former", False, "demographics")],
+        "emergency_doctor": [],  # a grant is not an assignment
     }
 )
 def test_assignments_list(gql, world, column, outcome):
@@ -345,9 +365,10 @@ def test_add_annotation(gql, world, column, outcome):
     result = run(gql, world, column, ADD, {"input": {"recordId": record_gid(world.alice), "body": "Follow up."}})
     # then
     if outcome == "OK":
+        author = caller(world, column).doctor  # grey, or the doctor under emergency access
         assert result.errors == []
-        assert result.data == {"addAnnotation": {"body": "Follow up.", "author": {"fullName": world.grey.full_name}}}
-        assert list(Annotation.objects.values_list("body", "author")) == [("Follow up.", world.grey.pk)]
+        assert result.data == {"addAnnotation": {"body": "Follow up.", "author": {"fullName": author.full_name}}}
+        assert list(Annotation.objects.values_list("body", "author")) == [("Follow up.", author.pk)]
     else:
         assert result.codes == [outcome]
         assert result.data is None
@@ -368,6 +389,7 @@ RETRACT = "mutation ($input: RetractAnnotationInput!) { retractAnnotation(input:
         "unassigned_doctor": "NOT_FOUND",
         "former_doctor": "NOT_FOUND",
         "staff": "FORBIDDEN",
+        "emergency_doctor": "FORBIDDEN",  # may annotate, but only the author retracts
     }
 )
 def test_retract_annotation(gql, world, note, column, outcome):
@@ -701,8 +723,9 @@ def test_doctors_directory(gql, world, column, outcome):
     else:
         assert result.errors == []
         names = sorted(edge["node"]["fullName"] for edge in result.data["doctors"]["edges"])
-        assert names == sorted(d.full_name for d in (world.grey, world.house, world.former))
-        assert result.data["doctors"]["totalCount"] == 3
+        doctors = [world.grey, world.house, world.former] + ([world.emergency] if column == "emergency_doctor" else [])
+        assert names == sorted(d.full_name for d in doctors)
+        assert result.data["doctors"]["totalCount"] == len(doctors)
 
 
 # --- every other path to PHI ------------------------------------------------------------
@@ -775,8 +798,8 @@ def test_phi_through_a_user_node(gql, world, note, column, outcome):
 REGISTER_PATIENT = """
 mutation ($input: RegisterPatientInput!) { registerPatient(input: $input) { user { username role } } }
 """
-DEACTIVATE = "mutation ($input: DeactivateUserInput!) { deactivateUser(input: $input) { user { isActive } } }"
-REACTIVATE = "mutation ($input: ReactivateUserInput!) { reactivateUser(input: $input) { user { isActive } } }"
+DEACTIVATE = "mutation ($input: DeactivateUserInput!) { deactivateUser(input: $input) { isActive } }"
+REACTIVATE = "mutation ($input: ReactivateUserInput!) { reactivateUser(input: $input) { isActive } }"
 ACCEPT_INVITATION = """
 mutation ($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { token } }
 """
@@ -829,7 +852,7 @@ def test_deactivate_and_reactivate_user(gql, world, column, outcome, document, r
     target.refresh_from_db()
     if outcome == "OK":
         assert result.errors == []
-        assert result.data == {root: {"user": {"isActive": active_after}}}
+        assert result.data == {root: {"isActive": active_after}}
         assert target.is_active is active_after
     else:
         assert result.codes == [outcome]
