@@ -33,7 +33,7 @@ def user_deactivate_by(*, actor: User, user_id) -> User:
     Deactivating an inactive account changes nothing and is not an error. Nobody deactivates
     themselves (the last staff member could lock everyone out).
     """
-    require_account_manager(actor, UserPermission.CHANGE_USER)
+    require_account_manager(actor, UserPermission.DEACTIVATE_USER)
     user = _user_for_update(user_id)
     if user.pk == actor.pk:
         raise ValidationError({"id": ["You cannot deactivate your own account."]})
@@ -46,7 +46,7 @@ def user_deactivate_by(*, actor: User, user_id) -> User:
 @transaction.atomic
 def user_reactivate_by(*, actor: User, user_id) -> User:
     """Let a deactivated account sign in again (with its password; sessions ended stay ended)."""
-    require_account_manager(actor, UserPermission.CHANGE_USER)
+    require_account_manager(actor, UserPermission.DEACTIVATE_USER)
     user = _user_for_update(user_id)
     if not user.is_active:
         user.is_active = True

@@ -24,6 +24,11 @@ class User(AbstractUser):
 
     REQUIRED_FIELDS = ["email"]
 
+    class Meta(AbstractUser.Meta):
+        # Not users.change_user: in the admin that edits everything, superuser flag and permissions
+        # included. This one only lets staff deactivate and reactivate (deactivateUser, reactivateUser).
+        permissions = [("deactivate_user", "Can deactivate and reactivate accounts")]
+
     def save(self, *args, **kwargs):
         # session_version only moves by users.sessions' UPDATE ... = F() + 1: a full save of an
         # instance loaded before that must not write the old value back (reviving revoked tokens).

@@ -5,4 +5,6 @@ from enum import StrEnum
 
 class UserPermission(StrEnum):
     ADD_USER = "users.add_user"  # register patients and doctors (they get an invitation)
-    CHANGE_USER = "users.change_user"  # deactivate and reactivate accounts
+    # Deactivate and reactivate accounts. Not users.change_user, which in the admin edits every
+    # field of any user (the superuser flag and permissions included).
+    DEACTIVATE_USER = "users.deactivate_user"

@@ -168,9 +168,9 @@ class AccountsMutation:
         return ResetPasswordPayload(reset=True)
 
     @strawberry.mutation(
-        description="Deactivate an account (staff with users.change_user): it cannot sign in, its sessions and "
+        description="Deactivate an account (staff with users.deactivate_user): it cannot sign in, its sessions and "
         "access tokens end at once, and a deactivated doctor cannot be assigned.",
-        extensions=guard(IsStaffWithPermission(UserPermission.CHANGE_USER, refusal=REFUSAL)),
+        extensions=guard(IsStaffWithPermission(UserPermission.DEACTIVATE_USER, refusal=REFUSAL)),
     )
     def deactivate_user(self, info: Info, input: DeactivateUserInput) -> UserActivationPayload:
         user_id = decode_global_id(input.id, expected_type="User", field="id", pk_type=int)
@@ -178,8 +178,8 @@ class AccountsMutation:
         return UserActivationPayload(id=input.id, is_active=user.is_active)
 
     @strawberry.mutation(
-        description="Let a deactivated account sign in again (staff with users.change_user).",
-        extensions=guard(IsStaffWithPermission(UserPermission.CHANGE_USER, refusal=REFUSAL)),
+        description="Let a deactivated account sign in again (staff with users.deactivate_user).",
+        extensions=guard(IsStaffWithPermission(UserPermission.DEACTIVATE_USER, refusal=REFUSAL)),
     )
     def reactivate_user(self, info: Info, input: ReactivateUserInput) -> UserActivationPayload:
         user_id = decode_global_id(input.id, expected_type="User", field="id", pk_type=int)

@@ -808,11 +808,11 @@ RESET_PASSWORD = "mutation ($input: ResetPasswordInput!) { resetPassword(input: 
 
 
 def grant_account_management(world) -> None:
-    """The staff column may manage accounts (users.add_user, users.change_user); nobody else holds them."""
+    """The staff column may manage accounts (users.add_user, users.deactivate_user); nobody else holds them."""
     from django.contrib.auth.models import Permission
 
     world.coordinator.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="users", codename__in=["add_user", "change_user"])
+        *Permission.objects.filter(content_type__app_label="users", codename__in=["add_user", "deactivate_user"])
     )
 
 

@@ -57,6 +57,7 @@ def test_seed_demo_creates_exactly_the_designs_data(db):
     coordinator = users["coordinator"]
     assert (coordinator.is_staff, coordinator.is_superuser) == (True, False)
     assert coordinator.has_perm("care.add_assignment") and coordinator.has_perm("care.change_assignment")
+    assert coordinator.has_perm("users.add_user") and coordinator.has_perm("users.deactivate_user")
     # a health record per patient, and one active assignment: dr.grey <-> alice
     data = state()
     assert data["records"] == ["alice", "bob", "carol"]

@@ -35,8 +35,8 @@ NEW_PASSWORD = "a-long-new-passphrase-2026"
 TOKEN_IN_LINK = re.compile(r"\?token=([A-Za-z0-9_\-]+)")
 
 
-def make_account_manager(username: str = "registrar", codenames=("add_user", "change_user")) -> User:
-    """Staff holding users.add_user and users.change_user (no assignment permissions)."""
+def make_account_manager(username: str = "registrar", codenames=("add_user", "deactivate_user")) -> User:
+    """Staff holding users.add_user and users.deactivate_user (no assignment permissions)."""
     user = factories.make_staff(username=username, permissions=())
     user.user_permissions.add(*Permission.objects.filter(content_type__app_label="users", codename__in=codenames))
     return User.objects.get(pk=user.pk)

@@ -110,11 +110,11 @@ def test_a_patient_with_a_bad_field_is_not_registered(gql, registrar, overrides,
 
 
 def test_callers_without_the_permission_register_nobody(gql, db):
-    # given a doctor, a patient, staff without users.add_user, and staff with only change_user
+    # given a doctor, a patient, staff without users.add_user, and staff with only deactivate_user
     doctor = factories.make_doctor()
     patient = factories.make_patient()
     assigner = factories.make_staff()
-    changer = make_account_manager(username="changer", codenames=("change_user",))
+    changer = make_account_manager(username="changer", codenames=("deactivate_user",))
     # then
     assert gql.execute(REGISTER_PATIENT, {"input": patient_input()}).code == "UNAUTHENTICATED"
     for caller in (doctor.user, patient.user, assigner, changer):

@@ -94,10 +94,17 @@ class Command(BaseCommand):
             user = user_create(email=email_for(STAFF["username"]), password=password, is_staff=True, **STAFF)
         else:
             self._reset_password(user, password)
-        codenames = ["add_assignment", "change_assignment", "view_assignment"]
+        # Runs assignments and oversees emergency access: lists, reviews and ends grants (issue 18).
+        codenames = [
+            "add_assignment", "change_assignment", "view_assignment", "view_emergencyaccess", "change_emergencyaccess"
+        ]
         user.user_permissions.add(*Permission.objects.filter(content_type__app_label="care", codename__in=codenames))
         # The coordinator can reset MFA (resetUserMfa) for someone who lost their phone.
         user.user_permissions.add(*Permission.objects.filter(content_type__app_label="mfa", codename="reset_mfa"))
+        # ... and register (registerPatient, registerDoctor) and deactivate accounts (issue 17).
+        user.user_permissions.add(
+            *Permission.objects.filter(content_type__app_label="users", codename__in=["add_user", "deactivate_user"])
+        )
         return User.objects.get(pk=user.pk)  # fresh permission cache
 
     def _doctor(self, spec: dict, password: str) -> Doctor:
