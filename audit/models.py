@@ -91,13 +91,14 @@ class AuditEvent(models.Model):
     sequence = models.BigIntegerField(editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
+    # No single-column indexes on the foreign keys: the composite indexes below lead with them.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     action = models.CharField(max_length=32, choices=Action.choices)
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.ALLOWED)
     patient = models.ForeignKey(
-        "users.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "users.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -118,8 +119,11 @@ class AuditEvent(models.Model):
             models.UniqueConstraint(fields=["shard", "sequence"], name="audit_shard_sequence_uniq"),
         ]
         indexes = [
+            # A patient's events are all in one shard: the access log pages down this index.
             models.Index(fields=["patient", "sequence"], name="audit_patient_sequence_idx"),
-            models.Index(fields=["actor", "sequence"], name="audit_actor_sequence_idx"),
+            # An actor's or an action's events span shards: auditors page them newest first by time.
+            models.Index(fields=["actor", "created_at"], name="audit_actor_created_idx"),
+            models.Index(fields=["action", "created_at"], name="audit_action_created_idx"),
         ]
 
     def __str__(self) -> str:

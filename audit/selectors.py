@@ -1,19 +1,25 @@
 import datetime
+import json
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db import connections
+from django.db.models import QuerySet, Subquery
 
 from audit.chain import GENESIS_HASH, content_digest, link_hash
-from audit.models import Action, AuditChainHead, AuditEvent
-from users.models import User
+from audit.models import Action, AuditChainHead, AuditEvent, AuditEventQuerySet
+from users.models import Patient, User
 
 
 def audit_events_of_patient_user(*, user: User) -> QuerySet[AuditEvent]:
     """The access log of the patient `user` is: every event about their data, newest first."""
     if not user.is_authenticated:
         return AuditEvent.objects.none()
-    # All of a patient's events are in one shard: its sequence orders them.
-    return AuditEvent.objects.filter(patient__user_id=user.pk).order_by("-sequence")
+    # patient_id = (the user's patient), not a join through patient__user_id: PostgreSQL then
+    # pages down the (patient, sequence) index. All of a patient's events are in one shard, so
+    # its sequence orders them.
+    patient = Patient.objects.filter(user_id=user.pk).order_by().values("pk")[:1]  # one row: no sort, no join
+    return bounded(AuditEvent.objects.filter(patient_id=Subquery(patient)).order_by("-sequence"))
 
 
 def audit_events_search(
@@ -24,7 +30,11 @@ def audit_events_search(
     since: datetime.datetime | None = None,
     until: datetime.datetime | None = None,
 ) -> QuerySet[AuditEvent]:
-    """The whole trail, filtered, newest first. For auditors: the caller checks the permission."""
+    """The whole trail, filtered, newest first. For auditors: the caller checks the permission.
+
+    Each filter has an index to page down: patient (patient, sequence), actor (actor,
+    created_at), action (action, created_at), a time range alone (created_at).
+    """
     events = AuditEvent.objects.all()
     if patient_id is not None:
         events = events.filter(patient_id=patient_id)
@@ -36,8 +46,48 @@ def audit_events_search(
         events = events.filter(created_at__gte=since)
     if until is not None:
         events = events.filter(created_at__lt=until)
-    # The shards' sequences are independent: newest first is by time (sequence within a shard breaks ties).
-    return events.order_by("-created_at", "-shard", "-sequence")
+    if patient_id is not None:
+        # One patient, one shard: sequence is the order of writing.
+        return bounded(events.order_by("-sequence"))
+    # The shards' sequences are independent: across them, newest first is by time.
+    return bounded(events.order_by("-created_at", "-id"))
+
+
+class BoundedCountQuerySet(AuditEventQuerySet):
+    """count() is exact up to AUDIT_TOTAL_COUNT_CAP matches; beyond, PostgreSQL's estimate.
+
+    So a page's totalCount never scans millions of rows (15 s statement timeout). Whether the
+    last count was an estimate is `count_is_estimate()`.
+    """
+
+    _estimated: bool | None = None
+
+    def count(self) -> int:
+        if self._result_cache is not None or self.query.is_sliced:
+            return super().count()
+        cap = int(getattr(settings, "AUDIT_TOTAL_COUNT_CAP", 10_000))
+        exact = AuditEventQuerySet.count(self.order_by()[: cap + 1])
+        self._estimated = exact > cap and connections[self.db].vendor == "postgresql"
+        if not self._estimated:
+            return exact if exact <= cap else AuditEventQuerySet.count(self.order_by())
+        return max(cap + 1, self._planner_rows())
+
+    def count_is_estimate(self) -> bool:
+        if self._estimated is None:
+            self.count()
+        return bool(self._estimated)
+
+    def _planner_rows(self) -> int:
+        sql, params = self.order_by().values("pk").query.sql_with_params()
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def bounded(events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+    return BoundedCountQuerySet(model=events.model, query=events.query, using=events._db)
 
 
 @dataclass(frozen=True)

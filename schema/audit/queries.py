@@ -7,7 +7,7 @@ from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from audit.permissions import AuditPermission
-from audit.selectors import audit_events_of_patient_user, audit_events_search
+from audit.selectors import BoundedCountQuerySet, audit_events_of_patient_user, audit_events_search
 from schema.audit.types import AccessLogEntryType, AuditActionEnum, AuditEventType
 from schema.pagination import connection
 from schema.permissions import HasRole, IsStaffWithPermission, current_user, guard
@@ -15,6 +15,15 @@ from schema.relay import decode_global_id
 from users.models import Role
 
 AUDIT_TRAIL_REFUSAL = "You are not allowed to read the audit trail."
+
+
+@strawberry.type(name="AuditEventConnection", description="A page of the audit trail.")
+class AuditEventConnection(DjangoListConnection[AuditEventType]):
+    @strawberry.field(
+        description="True when totalCount is the database's estimate: more events match than are counted exactly."
+    )
+    def total_count_is_estimate(self) -> bool:
+        return isinstance(self.nodes, BoundedCountQuerySet) and self.nodes.count_is_estimate()
 
 
 @strawberry.type
@@ -28,7 +37,7 @@ class AuditQuery:
         return audit_events_of_patient_user(user=current_user(info))
 
     @connection(
-        DjangoListConnection[AuditEventType],
+        AuditEventConnection,
         description="The audit trail, newest first (staff with the audit.view_auditevent permission).",
         extensions=guard(IsStaffWithPermission(AuditPermission.VIEW_AUDITEVENT, refusal=AUDIT_TRAIL_REFUSAL)),
     )
