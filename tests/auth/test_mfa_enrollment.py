@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from django.db import connection
 
 from audit.models import Action, AuditEvent
 from mfa.crypto import secret_decrypt
@@ -109,3 +110,13 @@ def test_anonymous_callers_cannot_enrol(gql, db):
     assert gql.execute(START).code == "UNAUTHENTICATED"
     assert gql.execute(CONFIRM, {"code": "123456"}).code == "UNAUTHENTICATED"
     assert gql.execute(DISABLE, {"password": PASSWORD, "code": "123456"}).code == "UNAUTHENTICATED"
+
+
+def test_confirming_costs_a_fixed_number_of_queries(gql, member, clock, django_assert_num_queries):
+    # given an enrolment started (and the caller's session, which is not the request's work)
+    secret = gql.execute(START, user=member).data["startTotpEnrollment"]["secret"]
+    # when it is confirmed, then the queries are pinned: the ten codes go in one INSERT (PostgreSQL adds
+    # the advisory lock in its own savepoint: five statements)
+    with django_assert_num_queries(13 if connection.vendor == "sqlite" else 18):
+        confirmed = gql.execute(CONFIRM, {"code": code_at(secret, now())}, user=member)
+    assert len(confirmed.data["confirmTotpEnrollment"]["recoveryCodes"]) == 10

@@ -231,11 +231,18 @@ CASES = {
 }
 
 
+# Lists whose length is fixed and that are built in memory, not read row by row: nothing can grow.
+# Their mutation's query count is pinned where it is tested.
+FIXED_LENGTH = {
+    "ConfirmTotpEnrollmentPayload.recoveryCodes": "ten new codes; tests/auth/test_mfa_enrollment.py pins the queries",
+}
+
+
 def test_every_list_field_is_covered():
     # given every list and connection field the schema has
     fields = list_fields()
     # then each is measured by a case below, and no case names a field that is gone
-    covered = {name for case in CASES.values() for name in case.covers}
+    covered = {name for case in CASES.values() for name in case.covers} | set(FIXED_LENGTH)
     assert sorted(fields - covered) == []
     assert sorted(covered - fields) == []
 
