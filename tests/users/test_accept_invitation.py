@@ -13,9 +13,11 @@ from tests.users.conftest import (
     ACCEPT,
     ME,
     NEW_PASSWORD,
+    REGISTER_DOCTOR,
     REGISTER_PATIENT,
     REQUEST_RESET,
     TOKEN_AUTH,
+    doctor_input,
     mailed_token,
     patient_input,
 )
@@ -132,3 +134,19 @@ def test_the_answer_with_tokens_is_never_kept_for_an_idempotency_key(gql, invite
         headers={"HTTP_IDEMPOTENCY_KEY": "reset-1"},
     )
     assert IdempotencyKey.objects.filter(key="reset-1").exists()
+
+
+def test_an_invited_doctor_whose_role_requires_mfa_gets_a_session_that_can_only_enrol(gql, registrar, settings):
+    # given doctors must use TOTP, and a doctor was just invited
+    settings.MFA_REQUIRED_ROLES = frozenset({"DOCTOR", "STAFF"})
+    assert gql.execute(REGISTER_DOCTOR, {"input": doctor_input(username="dr.invited")}, user=registrar).errors == []
+    token = mailed_token(User.objects.get(username="dr.invited"), NotificationKind.ACCOUNT_INVITATION)
+    # when they accept the invitation
+    result = gql.execute(
+        "mutation ($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { token payload } }",
+        {"input": {"token": token, "password": NEW_PASSWORD}},
+    )
+    # then the session is enrol-only: the invitation is no way around the second factor
+    assert result.errors == []
+    assert result.data["acceptInvitation"]["payload"]["mfa"] == "enrol"
+    assert gql.execute(ME, token=result.data["acceptInvitation"]["token"]).code == "MFA_REQUIRED"
