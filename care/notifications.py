@@ -150,7 +150,9 @@ def notifications_enqueue_emergency_access(*, grant) -> list[Notification]:
     doctor, patient = grant.doctor, grant.patient
     minutes = str(round((grant.expires_at - grant.created_at).total_seconds() / 60))
     holds = Q(user_permissions__codename="change_emergencyaccess", user_permissions__content_type__app_label="care")
-    holds |= Q(groups__permissions__codename="change_emergencyaccess", groups__permissions__content_type__app_label="care")
+    holds |= Q(
+        groups__permissions__codename="change_emergencyaccess", groups__permissions__content_type__app_label="care"
+    )
     reviewers = (
         User.objects.filter(is_active=True, is_staff=True, patient__isnull=True, doctor__isnull=True)
         .filter(holds | Q(is_superuser=True))

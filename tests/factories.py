@@ -56,7 +56,10 @@ def end(assignment: Assignment, *, by: User | None = None) -> Assignment:
     return assignment_end(actor=by or make_staff(), assignment=assignment)
 
 
-def break_glass(*, doctor: Doctor, patient: Patient, reason: str = "Emergency admission at night, no assigned doctor reachable."):
+EMERGENCY_REASON = "Emergency admission at night, no assigned doctor reachable."
+
+
+def break_glass(*, doctor: Doctor, patient: Patient, reason: str = EMERGENCY_REASON):
     """An emergency access of `doctor` to `patient`, as requestEmergencyAccess makes it (issue 18)."""
     from django.test import RequestFactory
 

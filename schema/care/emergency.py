@@ -46,7 +46,9 @@ _visible_patient.can_optimize = True  # the optimizer treats it as the relation 
 @strawberry_django.type(
     EmergencyAccess,
     name="EmergencyAccess",
-    description="A doctor's emergency access to a patient's record (break the glass): in force for a while, then reviewed.",
+    description=(
+        "A doctor's emergency access to a patient's record (break the glass): in force for a while, then reviewed."
+    ),
 )
 class EmergencyAccessType(relay.Node):
     doctor: DoctorType = strawberry_django.field(description="The doctor who broke the glass.")

@@ -101,6 +101,8 @@ def shows_alice(world, result) -> bool:
             "node Assignment (ended)",
             "node User",
         },
+        # under emergency access (issue 18): like an assigned doctor, but a grant is no assignment
+        "emergency_doctor": {"patients", "patients search by MRN", "node Patient", "node HealthRecord"},
     }
 )
 def test_demographics_by_every_path(gql, world, column, outcome):
@@ -166,7 +168,7 @@ def test_every_field_that_returns_a_patient_is_covered_here():
         "User.patient",
         "HealthRecord.patient",
         "AuditEvent.patient",
-        "EmergencyAccess.patient",  # reviewing staff, and the doctor while in force: tests/care/test_emergency_access.py
+        "EmergencyAccess.patient",  # reviewers, and the doctor while in force: tests/care/test_emergency_access.py
     }
 
 
@@ -184,6 +186,7 @@ ASSIGNED_BY = "{ assignments { edges { node { assigner { fullName role } assigne
         "unassigned_doctor": "NONE",
         "former_doctor": "ACCOUNT",
         "staff": "ACCOUNT",
+        "emergency_doctor": "NONE",  # no assignments of their own
     }
 )
 def test_who_assigned_a_doctor(gql, world, column, outcome):

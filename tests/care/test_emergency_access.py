@@ -8,7 +8,6 @@ import datetime
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent, Severity
@@ -37,7 +36,8 @@ LIST = """
 query ($reviewed: Boolean) {
   emergencyAccesses(first: 50, reviewed: $reviewed) {
     totalCount
-    edges { node { id active reason verdict doctor { fullName } patient { fullName } reviewer { fullName } endedBy { fullName } } }
+    edges { node { id active reason verdict doctor { fullName } patient { fullName }
+      reviewer { fullName } endedBy { fullName } } }
   }
 }
 """
@@ -120,8 +120,13 @@ def test_a_wrong_or_missing_password_is_refused_and_counts_toward_the_lockout(gq
 
 
 def test_an_unknown_patient_is_not_found_after_the_step_up(gql, world):
-    missing = {"input": {"patientId": global_id("Patient", "6a3f3d2e-0000-4000-8000-000000000000"),
-                         "reason": REASON, "password": factories.PASSWORD}}
+    missing = {
+        "input": {
+            "patientId": global_id("Patient", "6a3f3d2e-0000-4000-8000-000000000000"),
+            "reason": REASON,
+            "password": factories.PASSWORD,
+        }
+    }
     assert gql.execute(REQUEST, missing, user=world.house.user).code == "NOT_FOUND"
     wrong_password = {"input": {**missing["input"], "password": "nope-nope-nope"}}
     assert gql.execute(REQUEST, wrong_password, user=world.house.user).code == "BAD_USER_INPUT"
@@ -154,8 +159,9 @@ def test_the_grant_reads_and_annotates_at_once_everywhere_and_ends_at_sixty_minu
         assert patients.errors == []
         assert patients.data["patients"]["totalCount"] == 1
         assert patients.data["patients"]["edges"][0]["node"]["fullName"] == world.alice.user.full_name
-        added = gql.execute(ADD, {"input": {"recordId": record_id(world.alice), "body": "Given 2 mg."}},
-                            user=world.house.user)
+        added = gql.execute(
+            ADD, {"input": {"recordId": record_id(world.alice), "body": "Given 2 mg."}}, user=world.house.user
+        )
         assert added.errors == []
         # when 59 minutes 59 seconds have passed: still in force
         clock.move_to(T0 + datetime.timedelta(minutes=MINUTES, seconds=-1))
@@ -191,11 +197,13 @@ def test_the_grant_is_audited_high_and_tells_the_patient_and_the_reviewers(gql, 
     # and the outbox holds a mail to alice naming the doctor, one to each reviewer naming nobody
     mails = Notification.objects.order_by("created_at", "id")[before:]
     by_kind = sorted((mail.kind, mail.to_email) for mail in mails)
-    assert by_kind == sorted([
-        (NotificationKind.PATIENT_EMERGENCY_ACCESS, world.alice.user.email),
-        (NotificationKind.STAFF_EMERGENCY_ACCESS, reviewer.email),
-        (NotificationKind.STAFF_EMERGENCY_ACCESS, other_reviewer.email),
-    ])
+    assert by_kind == sorted(
+        [
+            (NotificationKind.PATIENT_EMERGENCY_ACCESS, world.alice.user.email),
+            (NotificationKind.STAFF_EMERGENCY_ACCESS, reviewer.email),
+            (NotificationKind.STAFF_EMERGENCY_ACCESS, other_reviewer.email),
+        ]
+    )
     alice_mail = next(mail for mail in mails if mail.recipient_id == world.alice.user.pk)
     assert world.house.user.last_name in alice_mail.subject
     for mail in mails:
@@ -213,9 +221,11 @@ def test_reads_and_annotations_under_the_grant_are_marked_emergency_in_the_trail
     assert can_read(gql, world.grey, world.alice)
     gql.execute(ADD, {"input": {"recordId": record_id(world.alice), "body": "Under the glass."}}, user=world.house.user)
     gql.execute(ADD, {"input": {"recordId": record_id(world.alice), "body": "Assigned."}}, user=world.grey.user)
+
     # then the trail marks house's read and note, not grey's
     def marks(action, doctor):
         return list(AuditEvent.objects.filter(action=action, actor=doctor.user).values_list("emergency", flat=True))
+
     assert marks(Action.RECORD_READ, world.house) == [True]
     assert marks(Action.RECORD_READ, world.grey) == [False]
     assert marks(Action.ANNOTATION_ADD, world.house) == [True]
@@ -224,8 +234,13 @@ def test_reads_and_annotations_under_the_grant_are_marked_emergency_in_the_trail
     log = gql.execute(ACCESS_LOG, user=world.alice.user)
     assert log.errors == []
     entries = [edge["node"] for edge in log.data["myAccessLog"]["edges"]]
-    house = {(entry["action"], entry["emergency"]) for entry in entries if entry["actor"]["fullName"] == world.house.user.full_name}
-    grey = {(entry["action"], entry["emergency"]) for entry in entries if entry["actor"]["fullName"] == world.grey.user.full_name}
+
+    def by(doctor):
+        return {
+            (entry["action"], entry["emergency"]) for entry in entries if entry["actor"]["fullName"] == doctor.full_name
+        }
+
+    house, grey = by(world.house.user), by(world.grey.user)
     assert {("EMERGENCY_ACCESS_GRANT", True), ("RECORD_READ", True), ("ANNOTATION_ADD", True)} <= house
     assert ("RECORD_READ", False) in grey and ("ANNOTATION_ADD", False) in grey
 
@@ -314,9 +329,14 @@ def test_staff_list_the_grants_awaiting_review_and_close_each_with_a_verdict(gql
     assert awaiting.errors == []
     (edge,) = awaiting.data["emergencyAccesses"]["edges"]
     assert edge["node"] == {
-        "id": grant_id, "active": True, "reason": REASON, "verdict": None,
-        "doctor": {"fullName": world.house.user.full_name}, "patient": {"fullName": world.alice.user.full_name},
-        "reviewer": None, "endedBy": None,
+        "id": grant_id,
+        "active": True,
+        "reason": REASON,
+        "verdict": None,
+        "doctor": {"fullName": world.house.user.full_name},
+        "patient": {"fullName": world.alice.user.full_name},
+        "reviewer": None,
+        "endedBy": None,
     }
     result = gql.execute(
         REVIEW, {"input": {"id": grant_id, "verdict": "JUSTIFIED", "note": "ER log confirms."}}, user=reviewer
@@ -324,7 +344,9 @@ def test_staff_list_the_grants_awaiting_review_and_close_each_with_a_verdict(gql
     assert result.errors == []
     data = result.data["reviewEmergencyAccess"]
     assert (data["verdict"], data["reviewNote"], data["reviewer"]) == (
-        "JUSTIFIED", "ER log confirms.", {"fullName": reviewer.full_name, "role": "STAFF"}
+        "JUSTIFIED",
+        "ER log confirms.",
+        {"fullName": reviewer.full_name, "role": "STAFF"},
     )
     assert gql.execute(LIST, {"reviewed": False}, user=reviewer).data["emergencyAccesses"]["totalCount"] == 0
     assert gql.execute(LIST, {"reviewed": True}, user=reviewer).data["emergencyAccesses"]["totalCount"] == 1
@@ -363,3 +385,30 @@ def test_the_list_costs_the_same_queries_for_two_grants_and_for_twenty(gql, worl
 
 
 QUERIES_FOR_THE_LIST = 5  # session, user, count, page (doctors, patients, reviewers and enders joined), audit
+
+
+# --- with MFA on, the code is asked too --------------------------------------------------------------
+
+
+def test_with_mfa_on_the_password_alone_is_not_enough_and_a_wrong_code_counts(gql, world):
+    from tests.auth.mfa_flows import STEP, code_at, enrol
+    from tests.auth.mfa_flows import T0 as MFA_T0
+
+    with time_machine.travel(MFA_T0, tick=False) as clock:
+        secret, _recovery_codes = enrol(gql, world.house.user)
+        clock.shift(STEP)
+        # when house sends only his password, then MFA_REQUIRED, and it counts as nothing
+        no_code = break_glass(gql, world.house, world.alice)
+        assert (no_code.code, no_code.data) == ("MFA_REQUIRED", None)
+        assert LoginFailure.objects.count() == 0
+        # when the code is wrong, then BAD_USER_INPUT naming it, counted like a failed login
+        wrong = break_glass(gql, world.house, world.alice, code="000000")
+        assert wrong.code == "BAD_USER_INPUT"
+        assert list(wrong.errors[0]["extensions"]["fields"]) == ["code"]
+        assert LoginFailure.objects.count() == 1
+        assert not EmergencyAccess.objects.exists()
+        # when the current code comes with the password, then the glass breaks
+        right = break_glass(gql, world.house, world.alice, code=code_at(secret, MFA_T0 + STEP))
+        assert right.errors == []
+        assert right.data["requestEmergencyAccess"]["active"] is True
+        assert can_read(gql, world.house, world.alice)
