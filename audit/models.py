@@ -174,3 +174,23 @@ class AuditAnchor(models.Model):
 
     def __str__(self) -> str:
         return f"anchor #{self.sequence} {self.hash}"
+
+
+class AuditCheckpoint(models.Model):
+    """What a clean `verify_audit` run vouched for: every shard's head and the last anchor, signed.
+
+    The next run starts from here (`--full` from the origins). The signature (HMAC with
+    AUDIT_CHECKPOINT_KEY, else a key derived from SECRET_KEY) stops a writer with SQL access but
+    without the key from moving the starting point past a forged event.
+    """
+
+    created_at = models.DateTimeField()
+    heads = models.JSONField()  # [[shard, sequence, hash], …] in shard order
+    anchor_sequence = models.BigIntegerField(default=0)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.pk} at {self.created_at:%Y-%m-%d %H:%M:%S}"
