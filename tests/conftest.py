@@ -1,13 +1,14 @@
 import json
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from strawberry import relay
 
@@ -115,6 +116,35 @@ def run_concurrently(threads: int, call: Callable[[GraphQLClient], GraphQLResult
     assert failures == []
     assert len(results) == threads * repeat
     return results
+
+
+@contextmanager
+def threads_database(tmp_path) -> Iterator[None]:
+    """The committed test data where every thread of run_concurrently can write.
+
+    On SQLite the suite's test database is in memory, one shared cache: a second writer gets
+    "database table is locked" at once, without waiting, whatever the code under test does. So
+    inside this block the default connection opens a file copy of it, as a deployment's SQLite
+    would be (every connection opened meanwhile, this thread's and the workers', uses the file,
+    with the settings' SQLite options). On PostgreSQL the data is already shared.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    path = tmp_path / "threads.sqlite3"
+    connection.ensure_connection()
+    with closing(sqlite3.connect(path)) as copy:
+        connection.connection.backup(copy)
+    in_memory, name = connections["default"], connection.settings_dict["NAME"]
+    connection.settings_dict["NAME"] = str(path)
+    on_file = connections.create_connection("default")
+    connections["default"] = on_file
+    try:
+        yield
+    finally:
+        on_file.close()
+        connections["default"] = in_memory
+        in_memory.settings_dict["NAME"] = name
 
 
 @pytest.fixture

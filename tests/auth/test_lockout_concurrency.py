@@ -8,15 +8,12 @@ test_lockout_across_processes.
 
 import collections
 import queue
-import sqlite3
-from contextlib import closing
 
 import pytest
 from axes.models import AccessAttempt
-from django.db import connection, connections
 
 from tests.auth.conftest import TOKEN_AUTH
-from tests.conftest import GraphQLClient, run_concurrently
+from tests.conftest import GraphQLClient, run_concurrently, threads_database
 from tests.factories import PASSWORD, make_patient, make_staff
 from users.lockout import username_digest
 from users.models import LoginFailure
@@ -51,32 +48,12 @@ def pair_failures() -> int:
 
 @pytest.fixture
 def member(transactional_db, tmp_path):
-    """The member (and a staff member, "keeper"), on a database every thread can write to.
-
-    On SQLite the suite's test database is in memory, one shared cache: a second writer gets
-    "database table is locked" at once, without waiting, whatever the code under test does. So
-    the test runs on a file copy of it, as a deployment's SQLite would be: every connection opened
-    meanwhile (this thread's and the workers') opens the file, with the settings' SQLite options.
-    """
+    """The member (and a staff member, "keeper"), on a database every thread can write to
+    (tests.conftest.threads_database)."""
     user = make_patient(username="member").user
     make_staff(username="keeper")
-    if connection.vendor != "sqlite":
+    with threads_database(tmp_path):
         yield user
-        return
-    path = tmp_path / "threads.sqlite3"
-    connection.ensure_connection()
-    with closing(sqlite3.connect(path)) as copy:
-        connection.connection.backup(copy)
-    in_memory, name = connections["default"], connection.settings_dict["NAME"]
-    connection.settings_dict["NAME"] = str(path)
-    on_file = connections.create_connection("default")
-    connections["default"] = on_file
-    try:
-        yield user
-    finally:
-        on_file.close()
-        connections["default"] = in_memory
-        in_memory.settings_dict["NAME"] = name
 
 
 def test_three_wrong_and_the_right_password_at_once_after_four_failures_let_nothing_in_after_the_fifth(

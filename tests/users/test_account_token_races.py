@@ -8,46 +8,19 @@ tests/auth/test_lockout_concurrency.py) and on PostgreSQL alike.
 import collections
 import datetime
 import queue
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 
 import pytest
-from django.db import connection, connections
 
 from care.accounts import password_reset_request_mail, patient_register_with_invitation
 from care.models import NotificationKind
 from tests import factories
-from tests.conftest import GraphQLClient, run_concurrently
+from tests.conftest import GraphQLClient, run_concurrently, threads_database
 from tests.users.conftest import ACCEPT, RESET, TOKEN_AUTH, mailed_token, make_account_manager
 from users.models import AccountToken, SessionFamily, User
 
 CLIENTS = 8
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@contextmanager
-def threads_database(tmp_path) -> Iterator[None]:
-    """The committed data, where every thread can write: on SQLite a file copy of the in-memory test
-    database (there a second writer gets "table is locked" at once, whatever the code does)."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    path = tmp_path / "threads.sqlite3"
-    connection.ensure_connection()
-    with closing(sqlite3.connect(path)) as copy:
-        connection.connection.backup(copy)
-    in_memory, name = connections["default"], connection.settings_dict["NAME"]
-    connection.settings_dict["NAME"] = str(path)
-    on_file = connections.create_connection("default")
-    connections["default"] = on_file
-    try:
-        yield
-    finally:
-        on_file.close()
-        connections["default"] = in_memory
-        in_memory.settings_dict["NAME"] = name
 
 
 def burst(document: str, token: str, password_field: str) -> dict[str, str | None]:
