@@ -1,5 +1,6 @@
 import datetime
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -23,11 +24,15 @@ def user_create(
         last_name=last_name,
         is_staff=is_staff,
     )
-    if password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
+    user.set_unusable_password()
     user.full_clean()
+    if password:
+        # Django's password validators apply to every password the application sets.
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from error
+        user.set_password(password)
     user.save()
     return user
 
