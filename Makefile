@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint schema install serve load bench bench-http
+.PHONY: run test lint schema install serve load bench bench-http bench-audit
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -52,3 +52,8 @@ bench: $(STAMP)
 
 bench-http: $(STAMP)
 	$(PY) -m bench.http $(BENCH_ARGS)
+
+# The audit trail at scale (issue 19): PostgreSQL only; BENCH_DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/clinic_audit_bench (created if missing).
+bench-audit: $(STAMP)
+	$(PY) -m bench.audit $(BENCH_ARGS)

@@ -22,6 +22,7 @@ The unique (shard, sequence) rejects a fork, were two appenders ever to read the
 """
 
 import datetime
+import functools
 import hashlib
 import ipaddress
 import json
@@ -129,6 +130,13 @@ def shard_for(patient_id, *, shards: int) -> int:
     return int.from_bytes(digest[:8], "big") % shards
 
 
+@functools.lru_cache(maxsize=512)
+def _append_sql_cached(vendor: str, model, shards: tuple[int, ...], count: int, alias: str) -> str:
+    # The statement depends only on these: built once per shape, not per append (a request's
+    # batch size and shard set repeat; 512 shapes are a few MB at most).
+    return _append_sql(connections[alias], model, shards, count)
+
+
 def _append_sql(connection, model, shards: Sequence[int], count: int) -> str:
     quote = connection.ops.quote_name
     postgres = connection.vendor == "postgresql"
@@ -216,7 +224,8 @@ def _append_batch(events: Sequence, connection) -> None:
         params.append(content_digest(event))
     shards = sorted(position)
     with connection.cursor() as cursor:
-        cursor.execute(_append_sql(connection, model, shards, len(events)), params)
+        sql = _append_sql_cached(connection.vendor, model, tuple(shards), len(events), connection.alias)
+        cursor.execute(sql, params)
         returned = {str(row[0]).replace("-", ""): row[1:] for row in cursor.fetchall()}
         if len(returned) != len(events):
             # A shard without a head row would drop its events silently: refuse instead.
