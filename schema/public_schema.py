@@ -70,8 +70,8 @@ PUBLIC_ROOT_FIELDS = {
 PUBLIC_NESTED_TYPES = frozenset({"User"})
 GENERIC_MESSAGE = (
     "This document is not valid for a caller who has not signed in: only tokenAuth, refreshToken, "
-    "revokeToken, acceptInvitation, requestPasswordReset and resetPassword are available, with the "
-    "fields of their answers."
+    "revokeToken, verifyMfa, acceptInvitation, requestPasswordReset and resetPassword are available, "
+    "with the fields of their answers."
 )
 SIGN_IN_FIRST = "Authentication required."
 QUOTED = re.compile(r"'([^']*)'")

@@ -31,12 +31,15 @@ def user_deactivate_by(*, actor: User, user_id) -> User:
     """Deactivate an account: it cannot sign in, and its sessions and access tokens end at once.
 
     Deactivating an inactive account changes nothing and is not an error. Nobody deactivates
-    themselves (the last staff member could lock everyone out).
+    themselves (the last staff member could lock everyone out), and only a superuser deactivates a
+    superuser (the break-glass account of last resort).
     """
     require_account_manager(actor, UserPermission.DEACTIVATE_USER)
     user = _user_for_update(user_id)
     if user.pk == actor.pk:
         raise ValidationError({"id": ["You cannot deactivate your own account."]})
+    if user.is_superuser and not actor.is_superuser:
+        raise PermissionDenied("Only a superuser may deactivate a superuser.")
     if user.is_active:
         user_deactivate(user=user)
         audit_event_record(actor=actor, action=Action.USER_DEACTIVATE, obj=user)

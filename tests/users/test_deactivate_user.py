@@ -105,3 +105,13 @@ def test_callers_without_the_permission_deactivate_nobody(gql, db):
             assert gql.execute(document, user_input(target.user), user=caller).code == "FORBIDDEN", caller.username
     target.user.refresh_from_db()
     assert target.user.is_active
+
+
+def test_only_a_superuser_deactivates_a_superuser(gql, registrar):
+    from users.models import User
+
+    root = User.objects.create_superuser(username="root", email="root@clinic.example", password="root-pass-2026-x")
+    result = gql.execute(DEACTIVATE, user_input(root), user=registrar)
+    assert result.code == "FORBIDDEN"
+    root.refresh_from_db()
+    assert root.is_active
