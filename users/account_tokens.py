@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from users.errors import ErrorCode, TokenError
@@ -105,3 +105,15 @@ def account_token_redeem(*, row: AccountToken) -> None:
     if used != 1:
         raise TokenError(ErrorCode.TOKEN_INVALID, INVALID_MESSAGE)
     row.used_at = now
+
+
+def account_tokens_purge(*, now: datetime | None = None) -> int:
+    """Delete tokens that can no longer be used and no longer count towards a rate limit.
+
+    A row counts towards the reset limits while it was created within PASSWORD_RESET_WINDOW; one
+    that expired or was used before that window began was created before it too.
+    """
+    cutoff = (now or timezone.now()) - settings.PASSWORD_RESET_WINDOW
+    stale = AccountToken.objects.filter(models.Q(expires_at__lt=cutoff) | models.Q(used_at__lt=cutoff))
+    deleted, _ = stale.delete()
+    return deleted
