@@ -149,3 +149,24 @@ def test_requests_are_limited_per_ip(gql, alice, settings):
     assert [answer.code for answer in answers] == [None] * 5 + ["RATE_LIMITED"]
     # another IP is not held back
     assert request_reset(gql, "alice@clinic.example", ip="192.0.2.51").code is None
+
+
+def test_someone_whose_invitation_expired_gets_in_through_a_reset(gql, db):
+    # given an invited patient whose 72 hours are over
+    from care.accounts import patient_register_with_invitation
+    from tests.users.conftest import make_account_manager
+
+    patient = patient_register_with_invitation(
+        actor=make_account_manager(),
+        email="late@clinic.example",
+        first_name="Lee",
+        last_name="Late",
+        date_of_birth=datetime.date(1970, 1, 1),
+    )
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=73)):
+        # when they ask for a reset instead
+        request_reset(gql, "late@clinic.example")
+        token = mailed_token(patient.user, NotificationKind.PASSWORD_RESET)
+        # then it sets their first password
+        assert reset(gql, token).errors == []
+        assert gql.execute(TOKEN_AUTH, {"u": "late@clinic.example", "p": NEW_PASSWORD}).errors == []
