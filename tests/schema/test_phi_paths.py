@@ -32,6 +32,7 @@ EXPECTED = {
     "HealthRecord.annotations": "content of HealthRecord (records.phi.RECORD_CONTENT)",
     "HealthRecord.history": "content of HealthRecord (records.phi.RECORD_CONTENT)",
     "Assignment.patient": "calls audit_demographics_read",
+    "EmergencyAccess.patient": "calls audit_demographics_read",
     "Assignment.assignedBy": "account never a patient's data",
     "AuditEvent.actor": "calls audit_user_read",
     "AuditEvent.patient": "calls audit_demographics_read",
