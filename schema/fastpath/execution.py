@@ -23,6 +23,7 @@ extensions runner, the schema converter's type map) and strawberry-django.
 import hashlib
 import inspect
 import threading
+from asyncio import gather
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -47,16 +48,22 @@ from graphql import (
     located_error,
     parse,
 )
+from graphql.execution.execute import ExecutionContext as GraphQLExecutionContext
 from graphql.execution.execute import get_field_def
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path
 from strawberry import Schema
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.relay import GlobalID, Node
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.lazy_type import LazyType
 from strawberry_django.optimizer import DjangoOptimizerExtension
 from strawberry_django.relay.utils import resolve_model_id
+
+from schema.pagination import MAX_PAGE_SIZE, ForwardConnectionExtension
 
 DOCUMENT_CACHE_SIZE = 256
 
@@ -277,53 +284,184 @@ def _plan(type_: Any) -> tuple | None:
     return None  # interfaces, unions, nullable items, nested lists
 
 
-class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor with a short cut for fields that only read their source.
+# How PlainFieldExecutionContext.execute_fields gets one field's value (its compiled step).
+_LEAF = 4  # a bare reader of a scalar or enum, serialized in place
+_READ = 0  # a bare reader (install_plain_resolvers): side-effect free, so a refusal re-runs the field
+_DIRECT = 1  # a @direct_resolver function called with one resolve info per field and request
+_PAGE = 2  # a nested connection's prefetched page (schema/fastpath/connections.py)
+_OTHER = 3  # graphql-core's execute_field
 
-    For such a field (a resolver from `install_plain_resolvers` that carries `read`, no
-    arguments, no resolver middleware) the value is read in place and completed directly: a
-    scalar serialized, an object or a list of objects handed straight to `execute_fields`. No
-    resolve info, no argument coercion, no completion dispatch per value. A null, an exception
-    while reading, a value a scalar or `is_type_of` refuses: graphql-core's own path runs the
-    field again and reports it exactly as before. Errors below an object are located and
-    propagated the way graphql-core's `execute_field` and `complete_list_value` do.
+
+class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor with a compiled walk over fields that only read their source.
+
+    Per request, each selection set (graphql-core hands the same collected-fields mapping for
+    every object of a list) is compiled once into steps: for a plain field (a resolver from
+    `install_plain_resolvers` that carries `read`, no arguments, no resolver middleware) the
+    value is read in place and completed directly (a scalar serialized, an object or a list of
+    objects walked with its own compiled steps): no Path, resolve info, argument coercion or
+    completion dispatch per value. A `direct_resolver` is called with one resolve info per field
+    and request; a nested connection whose page the optimizer prefetched (only `first`, within
+    the cap) is taken from the prefetch cache without Strawberry's resolver chain. A null, an
+    exception while reading, a value a scalar or `is_type_of` refuses: graphql-core's own path
+    completes (or, for a bare reader, runs) the field again and reports it exactly as before.
+    Errors below an object are located and propagated the way graphql-core's `execute_field` and
+    `complete_list_value` do. tests/perf/test_plain_fields.py compares both paths.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         self.plain_fields_allowed = manager is None or not getattr(manager, "middlewares", None)
+        self._steps: dict[tuple[Any, int], tuple[dict, list]] = {}
 
-    def execute_field(self, parent_type, source, field_nodes, path):
-        if self.plain_fields_allowed:
-            field_def = get_field_def(self.schema, parent_type, field_nodes[0])
-            plan = getattr(field_def.resolve, "plan", None) if field_def is not None else None
-            if plan is not None and not field_nodes[0].arguments:
-                completed = self._complete_plainly(plan, field_def.resolve.read, source, field_def, field_nodes, path)
-                if completed is not Undefined:
-                    return completed
-        return super().execute_field(parent_type, source, field_nodes, path)
+    def execute_fields(self, parent_type, source_value, path, fields):
+        if not self.plain_fields_allowed:
+            return super().execute_fields(parent_type, source_value, path, fields)
+        key = (parent_type, id(fields))
+        compiled = self._steps.get(key)
+        if compiled is None or compiled[0] is not fields:
+            compiled = (fields, [self._compile_step(parent_type, name, nodes) for name, nodes in fields.items()])
+            self._steps[key] = compiled  # holds `fields`, so its id is not reused while cached
+        results = {}
+        awaitable_fields = []
+        type_name = parent_type.name
+        for step in compiled[1]:
+            name, field_nodes, kind, field_def, get, plan, _, _ = step
+            if kind is _LEAF:  # the common case: a column or property, serialized in place
+                try:
+                    value = get(source_value)
+                    serialized = None if value is None else plan(value)
+                except Exception:  # noqa: BLE001 - graphql-core's path runs it again and reports it
+                    serialized = None
+                if serialized is not None:
+                    results[name] = serialized
+                    continue
+                result = GraphQLExecutionContext.execute_field(
+                    self, parent_type, source_value, field_nodes, Path(path, name, type_name)
+                )
+            elif kind is _READ:
+                try:
+                    value = get(source_value)
+                except Exception:  # noqa: BLE001 - graphql-core's path runs it again and reports it
+                    value = None
+                if value is not None:
+                    field_path = Path(path, name, type_name)
+                    completed = self._complete_plainly(step, value, field_path)
+                    if completed is not Undefined:
+                        results[name] = completed
+                        continue
+                result = GraphQLExecutionContext.execute_field(
+                    self, parent_type, source_value, field_nodes, Path(path, name, type_name)
+                )
+            elif kind is _OTHER:
+                result = GraphQLExecutionContext.execute_field(
+                    self, parent_type, source_value, field_nodes, Path(path, name, type_name)
+                )
+            else:
+                result = self._execute_resolved(step, parent_type, source_value, Path(path, name, type_name))
+            if result is not Undefined:
+                results[name] = result
+                if self.is_awaitable(result):
+                    awaitable_fields.append(name)
+        if not awaitable_fields:
+            return results
 
-    def _complete_plainly(self, plan, read, source, field_def, field_nodes, path):
+        async def get_results() -> dict[str, Any]:  # as graphql-core's execute_fields
+            values = await gather(*(results[name] for name in awaitable_fields))
+            results.update(zip(awaitable_fields, values, strict=True))
+            return results
+
+        return get_results()
+
+    def _compile_step(self, parent_type, name, field_nodes) -> list:
+        field_def = get_field_def(self.schema, parent_type, field_nodes[0])
+        # The last two: a direct resolver's info, and the sub-fields of an object (graphql-core's collect_subfields).
+        step = [name, field_nodes, _OTHER, field_def, None, None, None, None]
+        if field_def is None:
+            return step
+        resolve = field_def.resolve
+        plan = getattr(resolve, "plan", None)
+        if plan is not None and not field_nodes[0].arguments:
+            if plan[0] == "leaf":
+                step[2:6] = [_LEAF, field_def, resolve.read, plan[1]]
+            else:
+                step[2:6] = [_READ, field_def, resolve.read, plan]
+        elif getattr(resolve, "direct_function", None) is not None and not field_nodes[0].arguments:
+            step[2:6] = [_DIRECT, field_def, resolve.direct_function, _plan(field_def.type)]
+        else:
+            page = self._prefetched_page(field_def, field_nodes)
+            if page is not None:
+                step[2:6] = [_PAGE, field_def, page, _plan(field_def.type)]
+        return step
+
+    def _prefetched_page(self, field_def, field_nodes) -> Callable | None:
+        """A connection field's page reader, when ForwardConnectionExtension would take the short cut."""
+        field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        extensions = getattr(field, "extensions", None)
+        if not extensions or len(extensions) != 1 or field.permission_classes:
+            return None
+        extension = extensions[0]
+        # Set only for a field without a resolver of its own (install_prefetched_pages).
+        page = getattr(extension, "prefetched_page", None)
+        if page is None or not isinstance(extension, ForwardConnectionExtension):
+            return None
         try:
-            value = read(source)
-        except Exception:  # noqa: BLE001 - graphql-core's path runs it again and reports it
-            return Undefined
-        if value is None:
-            return Undefined
+            arguments = get_argument_values(field_def, field_nodes[0], self.variable_values)
+        except Exception:  # noqa: BLE001 - graphql-core's path reports it
+            return None
+        first = arguments.get("first")
+        others = [value for argument, value in arguments.items() if argument != "first"]
+        if any(value is not None for value in others) or (first is not None and not 0 <= first <= MAX_PAGE_SIZE):
+            return None  # `after`, or a `first` the extension refuses: its own path
+        return page
+
+    def _execute_resolved(self, step, parent_type, source, path):
+        """A direct resolver's or a prefetched page's field, completed as graphql-core's execute_field does."""
+        name, field_nodes, kind, field_def, get, plan, _, _ = step
+        info = None
+        try:
+            if kind is _DIRECT:
+                info = step[6]
+                if info is None:
+                    info = step[6] = self.build_resolve_info(field_def, field_nodes, parent_type, path)
+                value = get(source, info)
+            else:
+                value = get(source)
+                if value is None:  # not prefetched after all: Strawberry's resolver chain
+                    return GraphQLExecutionContext.execute_field(self, parent_type, source, field_nodes, path)
+            if value is not None and plan is not None:
+                if plan[0] == "leaf":
+                    try:
+                        serialized = plan[1](value)
+                    except Exception:  # noqa: BLE001 - graphql-core's completion reports it
+                        serialized = None
+                    if serialized is not None:
+                        return serialized
+                else:
+                    completed = self._complete_plainly(step, value, path)
+                    if completed is not Undefined:
+                        return completed
+            info = self.build_resolve_info(field_def, field_nodes, parent_type, path)
+            return self.complete_value(field_def.type, field_nodes, info, path, value)
+        except Exception as raw_error:  # noqa: BLE001 - as graphql-core's execute_field
+            self.handle_field_error(located_error(raw_error, field_nodes, path.as_list()), field_def.type, path)
+            return None
+
+    def _complete_plainly(self, step, value, path):
+        """An object or a list of objects completed directly, or Undefined for graphql-core's completion."""
+        _, field_nodes, _, field_def, _, plan, _, sub_field_nodes = step
         kind = plan[0]
         if kind == "leaf":
-            try:
-                serialized = plan[1](value)
-            except Exception:  # noqa: BLE001
-                return Undefined
-            return Undefined if serialized is None else serialized
+            return Undefined
+        if sub_field_nodes is None:
+            sub_field_nodes = step[7] = self.collect_subfields(plan[1], field_nodes)
         if kind == "object":
             object_type = plan[1]
             if not self._is_type_of(object_type, value):
                 return Undefined
             try:
-                return self.execute_fields(object_type, value, path, self.collect_subfields(object_type, field_nodes))
+                return self.execute_fields(object_type, value, path, sub_field_nodes)
             except Exception as raw_error:  # noqa: BLE001 - a non-null child failed: as graphql-core does
                 self.handle_field_error(located_error(raw_error, field_nodes, path.as_list()), field_def.type, path)
                 return None
@@ -332,11 +470,10 @@ class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return Undefined
         if not all(item is not None and self._is_type_of(object_type, item) for item in value):
             return Undefined
-        sub_field_nodes = self.collect_subfields(object_type, field_nodes)
         completed = []
         try:
             for index, item in enumerate(value):
-                item_path = path.add_key(index, None)
+                item_path = Path(path, index, None)
                 try:
                     completed.append(self.execute_fields(object_type, item, item_path, sub_field_nodes))
                 except Exception as raw_error:  # noqa: BLE001 - as complete_list_value does
@@ -404,6 +541,7 @@ def _direct_call(function: Callable) -> Callable:
     def resolve(root: Any, info: Any, **_: Any) -> Any:
         return function(root, info)
 
+    resolve.direct_function = function  # PlainFieldExecutionContext calls it without this wrapper
     return resolve
 
 

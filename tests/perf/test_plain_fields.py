@@ -3,7 +3,9 @@
 A small schema is executed twice: as Strawberry builds it, and with schema/fastpath/execution.py's
 bare resolvers and PlainFieldExecutionContext. Data and errors (message and path) must match,
 for the cases the short cut hands back to graphql-core: nulls in non-null positions, readers
-that raise, scalars that refuse a value, lists with a null item.
+that raise, scalars that refuse a value, lists with a null item. Fields with a `direct_resolver`
+(called with one resolve info per field and request) are compared the same way: an object, a
+null, a resolver that raises, a null where the type is non-null, an object whose field raises.
 """
 
 from types import SimpleNamespace
@@ -16,6 +18,7 @@ from tests.perf.fastpath_modes import VERSIONS_TESTED, skip_module_unless_versio
 if not VERSIONS_TESTED:
     pytest.skip(skip_module_unless_versions_tested, allow_module_level=True)
 
+from schema.fastpath import direct_resolver  # noqa: E402
 from schema.fastpath.execution import PlainFieldExecutionContext, install_plain_resolvers  # noqa: E402
 
 
@@ -29,6 +32,25 @@ class Leaf:
         return self.name.upper()
 
 
+NULL = object()  # a direct resolver's answer: None
+
+
+def _answer(value):
+    if isinstance(value, Exception):
+        raise value
+    return None if value is NULL else value
+
+
+@direct_resolver
+def _twig(root, info: strawberry.Info) -> Leaf | None:
+    return _answer(root.twig_value)
+
+
+@direct_resolver
+def _stem(root, info: strawberry.Info) -> Leaf:
+    return Leaf(name="stem") if root.stem_value is None else _answer(root.stem_value)
+
+
 @strawberry.type
 class Branch:
     title: str
@@ -36,6 +58,10 @@ class Branch:
     maybe_leaf: Leaf | None
     leaves: list[Leaf]
     count: int
+    twig_value: strawberry.Private[object] = NULL
+    stem_value: strawberry.Private[object] = None
+    twig: Leaf | None = strawberry.field(resolver=_twig)
+    stem: Leaf = strawberry.field(resolver=_stem)
 
 
 class Broken:
@@ -50,11 +76,46 @@ class Broken:
 
 def branches() -> list:
     return [
-        Branch(title="ok", leaf=Leaf(name="a"), maybe_leaf=None, leaves=[Leaf(name="b"), Leaf(name="c")], count=2),
+        Branch(
+            title="ok",
+            leaf=Leaf(name="a"),
+            maybe_leaf=None,
+            leaves=[Leaf(name="b"), Leaf(name="c")],
+            count=2,
+            twig_value=Leaf(name="t"),
+            stem_value=Leaf(name="s"),
+        ),
         Branch(title=None, leaf=Leaf(name="d"), maybe_leaf=Leaf(name="e"), leaves=[], count=0),  # null title
         Branch(title="x", leaf=Broken(), maybe_leaf=Broken(), leaves=[Leaf(name="f")], count=1),  # raising name
         Branch(title="y", leaf=Leaf(name="g"), maybe_leaf=None, leaves=[Leaf(name="h"), None], count=1),  # null item
         Branch(title="z", leaf=Leaf(name="i"), maybe_leaf=None, leaves=[], count="not a number"),  # bad scalar
+        Branch(
+            title="r",
+            leaf=Leaf(name="j"),
+            maybe_leaf=None,
+            leaves=[],
+            count=0,  # direct resolvers raise
+            twig_value=ValueError("no twig"),
+            stem_value=KeyError("no stem"),
+        ),
+        Branch(
+            title="n",
+            leaf=Leaf(name="k"),
+            maybe_leaf=None,
+            leaves=[],
+            count=0,  # null in a non-null place
+            twig_value=NULL,
+            stem_value=NULL,
+        ),
+        Branch(
+            title="b",
+            leaf=Leaf(name="l"),
+            maybe_leaf=None,
+            leaves=[],
+            count=0,  # their objects' field raises
+            twig_value=Broken(),
+            stem_value=Broken(),
+        ),
     ]
 
 
@@ -65,7 +126,8 @@ class Query:
         return self.data  # `self` is the root value: the branches of the case at hand
 
 
-QUERY = "{ branches { title count leaf { name note shout } maybeLeaf { name } leaves { name note } } }"
+QUERY = """{ branches { title count leaf { name note shout } maybeLeaf { name } leaves { name note }
+  twig { name } stem { name } } }"""
 
 
 def build(*, plain: bool) -> strawberry.Schema:
@@ -84,11 +146,11 @@ def test_the_short_cut_is_really_taken():
     # given the schema with bare resolvers
     installed = install_plain_resolvers(build(plain=False))
     # then the plain fields have them, the resolver field does not
-    assert {"Branch.title", "Branch.leaf", "Branch.leaves", "Leaf.name"} <= set(installed)
+    assert {"Branch.title", "Branch.leaf", "Branch.leaves", "Leaf.name", "Branch.twig", "Branch.stem"} <= set(installed)
     assert "Leaf.shout" not in installed
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(8))
 def test_plain_fields_answer_like_graphql_core(index):
     # given one branch of data at a time (each exercises one way back to graphql-core)
     data = [branches()[index]]

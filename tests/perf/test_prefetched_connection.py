@@ -132,3 +132,30 @@ def test_a_first_page_has_a_next_page(gql, grey_token):
     assert [edge["cursor"] for edge in full["edges"]] == [cursor(n) for n in range(10)]
     assert full["pageInfo"]["hasNextPage"] is True
     assert full["pageInfo"]["hasPreviousPage"] is False
+
+
+def _errors(result) -> list:
+    return sorted(
+        (error["message"], tuple(error.get("path") or ()), error["extensions"]["code"]) for error in result.errors
+    )
+
+
+@requires_fast_path
+@pytest.mark.parametrize(
+    "variables",
+    [
+        pytest.param({"first": 101}, id="first-over-the-cap"),
+        pytest.param({"first": -1}, id="first-negative"),
+        pytest.param({"first": 2, "after": "not a cursor"}, id="bad-cursor"),
+    ],
+)
+def test_refused_page_arguments_answer_like_strawberry_django(gql, grey_token, monkeypatch, taken, variables):
+    # given arguments the connection refuses, with the short cut and without it
+    fast = gql.execute(PAGE, variables, token=grey_token)
+    assert taken == []  # the refusal comes before any page is built
+    without_short_cut(monkeypatch)
+    slow = gql.execute(PAGE, variables, token=grey_token)
+    # then the same refusals, at the same places, and the same data around them
+    assert _errors(fast) == _errors(slow)
+    assert _errors(fast)  # refused, whichever layer refuses it
+    assert fast.data == slow.data
