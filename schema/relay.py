@@ -8,6 +8,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from strawberry import relay
 from strawberry.types import Info
 
+from care.emergency import emergency_accesses_visible_to
 from care.selectors import assignments_visible_to, doctors_visible_to, patients_visible_to
 from records.selectors import annotations_visible_to, records_visible_to
 from schema.audit.reads import audit_denied_node, audit_node_read
@@ -24,6 +25,7 @@ NODE_SELECTORS = {
     "HealthRecord": records_visible_to,
     "Annotation": annotations_visible_to,
     "Assignment": assignments_visible_to,
+    "EmergencyAccess": emergency_accesses_visible_to,  # reviewing staff, and a doctor their own
     "Session": sessions_live_for,
 }
 

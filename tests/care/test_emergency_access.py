@@ -417,3 +417,14 @@ def test_with_mfa_on_the_password_alone_is_not_enough_and_a_wrong_code_counts(gq
         assert right.errors == []
         assert right.data["requestEmergencyAccess"]["active"] is True
         assert can_read(gql, world.house, world.alice)
+
+
+def test_node_serves_a_grant_to_its_doctor_and_reviewers_only(gql, world, reviewer):
+    grant_id = break_glass(gql, world.house, world.alice).data["requestEmergencyAccess"]["id"]
+    query = "query ($id: ID!) { node(id: $id) { ... on EmergencyAccess { id active } } }"
+    for user in (world.house.user, reviewer):
+        result = gql.execute(query, {"id": grant_id}, user=user)
+        assert (result.errors, result.data) == ([], {"node": {"id": grant_id, "active": True}})
+    for user in (world.grey.user, world.alice.user, world.coordinator):
+        result = gql.execute(query, {"id": grant_id}, user=user)
+        assert (result.code, result.data) == ("NOT_FOUND", {"node": None}), user
