@@ -28,10 +28,12 @@ class App:
     """The app in one browser: what a person does (sign in, click, type) and what she sees."""
 
     def __init__(self, driver, base_url: str) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
 
         self.driver, self.base_url = driver, base_url
-        self._wait = WebDriverWait(driver, WAIT)
+        # A re-render replaces elements between finding and reading them: look again.
+        self._wait = WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,))
 
     def until(self, condition):
         """Wait for `condition`; on a timeout, fail with what the page showed and logged."""
@@ -76,8 +78,14 @@ class App:
         """Pick the option of the <select> at `css` whose label starts with `starting`."""
         from selenium.webdriver.support.ui import Select
 
-        select = Select(self.find(css))
-        select.select_by_visible_text(next(o.text for o in select.options if o.text.startswith(starting)))
+        def pick(driver) -> bool:  # the options may be re-rendered under us: try again until it holds
+            for option in Select(driver.find_element("css selector", css)).options:
+                if option.text.startswith(starting):
+                    option.click()
+                    return option.is_selected()
+            return False
+
+        self.until(pick)
 
     def type(self, css: str, text: str) -> None:
         field = self.find(css)
@@ -106,6 +114,7 @@ class App:
         for suffix, (width, height) in (("", DESK), ("-phone", PHONE)):
             self.driver.set_window_size(width, height)
             self.find("main h1")
+            self.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
             self.driver.save_screenshot(str(directory / f"{name}{suffix}.png"))
         self.driver.set_window_size(*DESK)
 
@@ -349,15 +358,8 @@ def test_auditors_read_the_trail_and_filter_it(site, browser, screenshots):
     app.choose("#audit-action", "assignment create")
     app.click_text("Filter")
     # then only that action is listed
-    app.until(
-        lambda driver: (
-            {
-                row.find_elements("css selector", "td")[3].text
-                for row in driver.find_elements("css selector", "#audit-trail tbody tr")
-            }
-            == {"assignment create"}
-        )
-    )
+    actions = "return [...document.querySelectorAll('#audit-trail tbody td:nth-child(4)')].map(td => td.textContent)"
+    app.until(lambda driver: set(driver.execute_script(actions)) == {"assignment create"})
 
 
 @pytest.fixture
@@ -396,3 +398,69 @@ def test_in_cookie_mode_a_reload_keeps_the_session_and_no_token_is_readable(cook
     # then nothing resumes
     app.find("#username")
     assert browser.find_elements("css selector", "#sign-out") == []
+
+
+@pytest.fixture
+def mfa_server(site, tmp_path):
+    """A second gunicorn on the site's database where doctors must use TOTP (MFA_REQUIRED_ROLES),
+    and a doctor of its own (the others sign in on the first server without a second factor)."""
+    env = production_env(
+        DATABASE_URL=site.url,
+        MFA_REQUIRED_ROLES="DOCTOR",
+        TRUSTED_DOCUMENTS_ONLY="1",
+        TRUSTED_DOCUMENTS_MANIFEST=str(MANIFEST),
+    )
+    run_manage(
+        env,
+        "shell",
+        "-c",
+        "from users.services import doctor_create, user_create; "
+        "doctor_create(user=user_create(username='dr.quinn', email='dr.quinn@clinic.example', "
+        f"password='{PASSWORD}', first_name='Michaela', last_name='Quinn'), "
+        "specialty='Family medicine', license_number='LIC-QUINN-1')",
+    )
+    server = Server("mfa", free_port(), env, tmp_path / "mfa.log")
+    try:
+        server.wait_healthy()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_doctor_whose_role_requires_totp_enrols_then_signs_in_with_a_second_factor(mfa_server, browser):
+    import pyotp
+
+    app = App(browser, mfa_server.base_url)
+    # given a doctor without TOTP, whose role requires it: her password gives an enrol-only session
+    browser.get(f"{mfa_server.base_url}/")
+    app.type("#username", "dr.quinn")
+    app.type("#password", PASSWORD)
+    app.click("button[type=submit]")
+    # when the app shows the key, and she enters her authenticator's code
+    secret = app.find("#totp-secret").text
+    app.type("#code", "000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    app.click_text("Turn on")
+    # (a wrong code first: refused, in words, and the field marked)
+    assert "Please correct the marked fields." in app.find("#enrol-error").text
+    assert app.find("#code").get_attribute("aria-invalid") == "true"
+    app.type("#code", pyotp.TOTP(secret).now())
+    app.click_text("Turn on")
+    # then she is shown her ten recovery codes once
+    codes = app.find("#recovery-codes").find_elements("css selector", "li")
+    recovery = [code.text for code in codes]
+    assert len(recovery) == 10
+    # and, going on, the session is a full one: her (empty) worklist
+    app.click_text("I have kept them, continue")
+    app.text_of("#worklist-count", "0 patients")
+    app.sign_out()
+    # when she signs in again: after the password, the app asks for the second factor
+    app.type("#username", "dr.quinn")
+    app.type("#password", PASSWORD)
+    app.click("button[type=submit]")
+    app.find("#mfa-step")
+    # (a recovery code stands in for this step's code, which her enrolment already used)
+    app.type("#code", recovery[0])
+    app.click_text("Verify")
+    # then she is in
+    app.text_of("#worklist-count", "0 patients")
+    assert app.storage() == {"local": {}, "session": {}}

@@ -86,6 +86,11 @@ function refreshOnce(expiredToken: string | null): Promise<void> {
   return refreshing;
 }
 
+/** A new pair now (an enrol-only session, once enrolled, gets a full access token this way). */
+export function refreshNow(): Promise<void> {
+  return refreshOnce(session.token);
+}
+
 /** Resume a session after a reload: only possible in cookie mode (nothing else survives a reload). */
 export async function resume(): Promise<boolean> {
   if (!csrfToken()) return false;

@@ -61,7 +61,7 @@ function PatientView({ id, me, onBack }: { id: string; me: MeQuery["me"]; onBack
             <>
               <h2 id="patient-heading">{node.fullName}</h2>
               <p>
-                MRN {node.medicalRecordNumber} · born {node.dateOfBirth}
+                {node.medicalRecordNumber} · born {node.dateOfBirth}
               </p>
               <dl class="record" id="patient-record">
                 <dt>Blood type</dt>
@@ -165,7 +165,7 @@ export function Worklist({ me }: { me: MeQuery["me"] }) {
                   <button type="button" class="link" onClick={() => setOpen(node.id)}>
                     {node.fullName}
                   </button>
-                  <span>MRN {node.medicalRecordNumber}</span>
+                  <span>{node.medicalRecordNumber}</span>
                   <span>Allergies: {node.healthRecord?.allergies || "—"}</span>
                 </li>
               ))}

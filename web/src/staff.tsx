@@ -55,7 +55,7 @@ function AssignForm({ onAssigned }: { onAssigned: () => void }) {
       <select id="patientId" name="patientId" required>
         {patients.data?.patients.edges.map(({ node }) => (
           <option key={node.id} value={node.id}>
-            {node.fullName} (MRN {node.medicalRecordNumber})
+            {node.fullName} ({node.medicalRecordNumber})
           </option>
         ))}
       </select>
