@@ -200,19 +200,25 @@ export function AuditTrail() {
   return (
     <>
       <form class="filters" onSubmit={apply} aria-label="Filters">
-        <label for="audit-action">Action</label>
-        <select id="audit-action" name="action">
-          <option value="">Any</option>
-          {ACTIONS.map((action) => (
-            <option key={action} value={action}>
-              {label(action)}
-            </option>
-          ))}
-        </select>
-        <label for="audit-since">From</label>
-        <input id="audit-since" name="since" type="datetime-local" />
-        <label for="audit-until">Until</label>
-        <input id="audit-until" name="until" type="datetime-local" />
+        <div>
+          <label for="audit-action">Action</label>
+          <select id="audit-action" name="action">
+            <option value="">Any</option>
+            {ACTIONS.map((action) => (
+              <option key={action} value={action}>
+                {label(action)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="audit-since">From</label>
+          <input id="audit-since" name="since" type="datetime-local" />
+        </div>
+        <div>
+          <label for="audit-until">Until</label>
+          <input id="audit-until" name="until" type="datetime-local" />
+        </div>
         <button type="submit">Filter</button>
       </form>
       <Loading loaded={trail}>
