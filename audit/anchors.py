@@ -102,7 +102,7 @@ def _heads_still_there(wanted: dict[tuple[int, int], tuple[int, str]], *, using:
     origins = {head.shard: (head.origin_sequence, head.origin_hash) for head in AuditChainHead.objects.using(using)}
     by_shard: dict[int, list[int]] = {}
     for shard, sequence in wanted:
-        if origins.get(shard) != (sequence, wanted[(shard, sequence)][1]):  # an untouched shard names its origin
+        if sequence > origins.get(shard, (0, ""))[0]:  # at or before the origin: untouched, or pruned
             by_shard.setdefault(shard, []).append(sequence)
     for shard, sequences in sorted(by_shard.items()):
         found = dict(

@@ -81,8 +81,8 @@ def _verify_shards(starts: dict[int, tuple[int, str] | None], *, using: str, wor
 def _checkpointed_events_still_there(checkpoint: AuditCheckpoint, *, using: str) -> BrokenLink | None:
     origins = {head.shard: (head.origin_sequence, head.origin_hash) for head in AuditChainHead.objects.using(using)}
     for shard, sequence, head_hash in checkpoint.heads:
-        if origins.get(shard) == (sequence, head_hash):
-            continue
+        if sequence <= origins.get(shard, (0, ""))[0]:
+            continue  # at or before the chain's origin: nothing to check (or pruned)
         event = AuditEvent.objects.using(using).filter(shard=shard, sequence=sequence).only("id", "hash").first()
         if event is None or event.hash != head_hash:
             reason = f"checkpoint {checkpoint.pk} named it with another hash: the chain was rewritten before it"

@@ -219,7 +219,9 @@ def scale_table(events: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="Per cell of the append table.")
-    parser.add_argument("--events", type=int, default=300_000, help="Events in the trail for the second table.")
+    parser.add_argument(
+        "--events", type=int, default=300_000, help="Events in the trail for the second table (0: skip it)."
+    )
     parser.add_argument("--skip-appends", action="store_true")
     args = parser.parse_args()
     ensure_database()
@@ -235,7 +237,8 @@ def main() -> None:
         call_command("seed_demo", patients=PATIENTS, annotations_per_patient=0, stdout=io.StringIO())
     if not args.skip_appends:
         append_table(args.seconds)
-    scale_table(args.events)
+    if args.events:
+        scale_table(args.events)
 
 
 if __name__ == "__main__":

@@ -322,6 +322,8 @@ EMERGENCY_ACCESS_MINUTES = int(os.environ.get("EMERGENCY_ACCESS_MINUTES", "60"))
 # The audit trail is this many hash chains on PostgreSQL, by a hash of the patient (at most
 # audit.chain.MAX_SHARDS; SQLite has one writer at a time and keeps one chain). Issue 19.
 AUDIT_CHAIN_SHARDS = int(os.environ.get("AUDIT_CHAIN_SHARDS", "16"))
+# `prune_audit` drops monthly partitions older than this (HIPAA: 6 years), once verified.
+AUDIT_RETENTION_YEARS = int(os.environ.get("AUDIT_RETENTION_YEARS", "6"))
 
 # HTTP hardening (issue 6; `manage.py check --deploy` is clean with DEBUG off). TLS usually ends
 # at a proxy: set TRUST_X_FORWARDED_PROTO=1 when it overwrites X-Forwarded-Proto (else HSTS,

@@ -2,6 +2,7 @@
 totalCount is exact up to AUDIT_TOTAL_COUNT_CAP, beyond it the planner's estimate, marked so."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -15,6 +16,13 @@ from tests.audit.test_audit_events import auditor  # noqa: F401 - fixture
 from tests.conftest import global_id, requires_postgres
 
 PAGE = 20
+# The index names, or on a partitioned trail (migration 0012) each month's copy of them.
+INDEXES = {
+    "patient": r"audit_patient_sequence_idx|patient_id_sequence_idx",
+    "actor": r"audit_actor_created_idx|actor_id_created_at_idx",
+    "action_and_week": r"audit_action_created_idx|action_created_at_idx",
+    "week": r"audit_auditevent_created_at|_created_at_idx",
+}
 
 
 def append(actor, drafts: list[AuditDraft]) -> None:
@@ -51,22 +59,15 @@ def test_the_access_log_pages_down_the_patient_index(busy_trail):
     # when the patient's first page is planned
     explained = plan(audit_events_of_patient_user(user=watched.user))
     # then it is an index scan on (patient, sequence), backwards, with no sort and no join
-    assert "audit_patient_sequence_idx" in explained
+    assert re.search(INDEXES["patient"], explained)
     assert "Backward" in explained
-    assert "Sort" not in explained and "Join" not in explained and "Seq Scan on audit_auditevent" not in explained
+    # (a Merge Append of the months' backward scans names a "Sort Key" but sorts nothing)
+    assert not re.search(r"Sort  \(|Join|Seq Scan on audit_auditevent", explained)
 
 
 @requires_postgres
-@pytest.mark.parametrize(
-    ("filters", "index"),
-    [
-        ("patient", "audit_patient_sequence_idx"),
-        ("actor", "audit_actor_created_idx"),
-        ("action_and_week", "audit_action_created_idx"),
-        ("week", "audit_auditevent_created_at"),
-    ],
-)
-def test_each_auditor_filter_uses_its_index(busy_trail, filters, index):
+@pytest.mark.parametrize("filters", ["patient", "actor", "action_and_week", "week"])
+def test_each_auditor_filter_uses_its_index(busy_trail, filters):
     watched, doctors = busy_trail
     week_ago = timezone.now() - datetime.timedelta(days=7)
     arguments = {
@@ -76,7 +77,7 @@ def test_each_auditor_filter_uses_its_index(busy_trail, filters, index):
         "week": {"since": week_ago},
     }[filters]
     explained = plan(audit_events_search(**arguments))
-    assert index in explained
+    assert re.search(INDEXES[filters], explained)
     assert "Seq Scan on audit_auditevent" not in explained
 
 
