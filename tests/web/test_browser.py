@@ -12,10 +12,12 @@ sends is one of clients/operations/ (validated against the schema when the manif
 
 import json
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
-from tests.ops.servers import Server, free_port, production_env, run_manage
+from tests.ops.servers import Server, launch, production_env, run_manage
 from tests.ops.sites import PASSWORD
 from tests.web.conftest import DESK, MANIFEST, PHONE, needs_chromium
 
@@ -117,6 +119,24 @@ class App:
             self.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
             self.driver.save_screenshot(str(directory / f"{name}{suffix}.png"))
         self.driver.set_window_size(*DESK)
+
+
+def second_env(site, **settings: str) -> dict[str, str]:
+    """The environment of another gunicorn on the site's database: trusted documents as the first,
+    and `settings` different."""
+    return production_env(
+        DATABASE_URL=site.url, TRUSTED_DOCUMENTS_ONLY="1", TRUSTED_DOCUMENTS_MANIFEST=str(MANIFEST), **settings
+    )
+
+
+@contextmanager
+def serving(env: dict[str, str], log_path) -> Iterator[Server]:
+    """A gunicorn with `env`, healthy, stopped afterwards."""
+    server = launch(log_path.stem, env, log_path)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def manifest_document(name: str) -> str:
@@ -256,18 +276,10 @@ def test_a_session_ended_elsewhere_brings_the_app_back_to_sign_in_with_a_notice(
 @pytest.fixture
 def short_token_server(site, tmp_path):
     """A second gunicorn on the site's database whose access tokens last one second."""
-    env = production_env(
-        DATABASE_URL=site.url,
-        DJANGO_SETTINGS_MODULE="tests.web.short_tokens_settings",
-        TRUSTED_DOCUMENTS_ONLY="1",
-        TRUSTED_DOCUMENTS_MANIFEST=str(MANIFEST),
-    )
-    server = Server("short-tokens", free_port(), env, tmp_path / "short-tokens.log")
-    try:
-        server.wait_healthy()
+    with serving(
+        second_env(site, DJANGO_SETTINGS_MODULE="tests.web.short_tokens_settings"), tmp_path / "short.log"
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def wait_until_tokens_issued_now_expired(server, username: str) -> None:
@@ -365,18 +377,8 @@ def test_auditors_read_the_trail_and_filter_it(site, browser, screenshots):
 @pytest.fixture
 def cookie_mode_server(site, tmp_path):
     """A second gunicorn on the site's database in browser cookie mode (JWT_REFRESH_COOKIE=1)."""
-    env = production_env(
-        DATABASE_URL=site.url,
-        JWT_REFRESH_COOKIE="1",
-        TRUSTED_DOCUMENTS_ONLY="1",
-        TRUSTED_DOCUMENTS_MANIFEST=str(MANIFEST),
-    )
-    server = Server("cookie-mode", free_port(), env, tmp_path / "cookie-mode.log")
-    try:
-        server.wait_healthy()
+    with serving(second_env(site, JWT_REFRESH_COOKIE="1"), tmp_path / "cookie-mode.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_in_cookie_mode_a_reload_keeps_the_session_and_no_token_is_readable(cookie_mode_server, browser):
@@ -404,12 +406,7 @@ def test_in_cookie_mode_a_reload_keeps_the_session_and_no_token_is_readable(cook
 def mfa_server(site, tmp_path):
     """A second gunicorn on the site's database where doctors must use TOTP (MFA_REQUIRED_ROLES),
     and a doctor of its own (the others sign in on the first server without a second factor)."""
-    env = production_env(
-        DATABASE_URL=site.url,
-        MFA_REQUIRED_ROLES="DOCTOR",
-        TRUSTED_DOCUMENTS_ONLY="1",
-        TRUSTED_DOCUMENTS_MANIFEST=str(MANIFEST),
-    )
+    env = second_env(site, MFA_REQUIRED_ROLES="DOCTOR")
     run_manage(
         env,
         "shell",
@@ -419,12 +416,8 @@ def mfa_server(site, tmp_path):
         f"password='{PASSWORD}', first_name='Michaela', last_name='Quinn'), "
         "specialty='Family medicine', license_number='LIC-QUINN-1')",
     )
-    server = Server("mfa", free_port(), env, tmp_path / "mfa.log")
-    try:
-        server.wait_healthy()
+    with serving(env, tmp_path / "mfa.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_a_doctor_whose_role_requires_totp_enrols_then_signs_in_with_a_second_factor(mfa_server, browser):

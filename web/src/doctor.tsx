@@ -11,7 +11,7 @@ import {
   WorklistDocument,
 } from "./gql/graphql";
 import { bloodTypeLabel } from "./patient";
-import { Alert, FieldErrors, Loading, Status, When, useQuery } from "./ui";
+import { Alert, FieldErrors, Loading, Pager, Status, When, useCursors, useQuery } from "./ui";
 
 const PAGE = 10;
 
@@ -133,10 +133,9 @@ function PatientView({ id, me, onBack }: { id: string; me: MeQuery["me"]; onBack
 
 export function Worklist({ me }: { me: MeQuery["me"] }) {
   const [search, setSearch] = useState("");
-  const [cursors, setCursors] = useState<(string | null)[]>([null]); // the `after` of each page seen
+  const paging = useCursors();
   const [open, setOpen] = useState<string | null>(null);
-  const after = cursors[cursors.length - 1] ?? null;
-  const list = useQuery(WorklistDocument, { first: PAGE, after, search: search || null });
+  const list = useQuery(WorklistDocument, { first: PAGE, after: paging.after, search: search || null });
 
   if (open) return <PatientView id={open} me={me} onBack={() => setOpen(null)} />;
   return (
@@ -146,7 +145,7 @@ export function Worklist({ me }: { me: MeQuery["me"] }) {
         onSubmit={(event) => {
           event.preventDefault();
           setSearch(String(new FormData(event.currentTarget as HTMLFormElement).get("search") ?? ""));
-          setCursors([null]);
+          paging.restart();
         }}
       >
         <label for="search">Search by name or MRN</label>
@@ -170,18 +169,7 @@ export function Worklist({ me }: { me: MeQuery["me"] }) {
                 </li>
               ))}
             </ul>
-            <div class="pager">
-              {cursors.length > 1 && (
-                <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Previous page
-                </button>
-              )}
-              {data.patients.pageInfo.hasNextPage && (
-                <button type="button" onClick={() => setCursors([...cursors, data.patients.pageInfo.endCursor ?? null])}>
-                  Next page
-                </button>
-              )}
-            </div>
+            <Pager paging={paging} pageInfo={data.patients.pageInfo} />
           </>
         )}
       </Loading>

@@ -12,7 +12,7 @@ import {
   EndAssignmentDocument,
   PatientDirectoryDocument,
 } from "./gql/graphql";
-import { Alert, Loading, Status, When, label, useQuery } from "./ui";
+import { Alert, Loading, Pager, Status, When, label, useCursors, useQuery } from "./ui";
 
 const PAGE = 20;
 
@@ -127,8 +127,8 @@ export function Assignments() {
 }
 
 export function DoctorDirectory() {
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const list = useQuery(DoctorsDocument, { first: PAGE, after: cursors[cursors.length - 1] ?? null });
+  const paging = useCursors();
+  const list = useQuery(DoctorsDocument, { first: PAGE, after: paging.after });
   return (
     <Loading loaded={list}>
       {(data) => (
@@ -150,18 +150,7 @@ export function DoctorDirectory() {
               ))}
             </tbody>
           </table>
-          <div class="pager">
-            {cursors.length > 1 && (
-              <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-                Previous page
-              </button>
-            )}
-            {data.doctors.pageInfo.hasNextPage && (
-              <button type="button" onClick={() => setCursors([...cursors, data.doctors.pageInfo.endCursor ?? null])}>
-                Next page
-              </button>
-            )}
-          </div>
+          <Pager paging={paging} pageInfo={data.doctors.pageInfo} />
         </>
       )}
     </Loading>
@@ -177,10 +166,10 @@ type Filters = { action: AuditAction | null; since: string | null; until: string
 
 export function AuditTrail() {
   const [filters, setFilters] = useState<Filters>({ action: null, since: null, until: null });
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const paging = useCursors();
   const trail = useQuery(AuditTrailDocument, {
     first: PAGE,
-    after: cursors[cursors.length - 1] ?? null,
+    after: paging.after,
     patientId: null,
     actorId: null,
     ...filters,
@@ -194,7 +183,7 @@ export function AuditTrail() {
       return value ? new Date(value).toISOString() : null;
     };
     setFilters({ action: (String(form.get("action") ?? "") || null) as AuditAction | null, since: day("since"), until: day("until") });
-    setCursors([null]);
+    paging.restart();
   }
 
   return (
@@ -255,18 +244,7 @@ export function AuditTrail() {
                 ))}
               </tbody>
             </table>
-            <div class="pager">
-              {cursors.length > 1 && (
-                <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Previous page
-                </button>
-              )}
-              {data.auditEvents.pageInfo.hasNextPage && (
-                <button type="button" onClick={() => setCursors([...cursors, data.auditEvents.pageInfo.endCursor ?? null])}>
-                  Next page
-                </button>
-              )}
-            </div>
+            <Pager paging={paging} pageInfo={data.auditEvents.pageInfo} />
           </>
         )}
       </Loading>

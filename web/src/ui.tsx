@@ -68,3 +68,34 @@ export function Loading<T>({ loaded, children }: { loaded: Loaded<T>; children: 
 }
 
 export const label = (value: string) => value.toLowerCase().replaceAll("_", " ");
+
+/** Pages through a connection: the `after` of every page seen so far, so "Previous" needs no `before`. */
+export function useCursors() {
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  return {
+    after: cursors[cursors.length - 1] ?? null,
+    cursors,
+    setCursors,
+    restart: () => setCursors([null]),
+  };
+}
+
+type PageInfo = { hasNextPage: boolean; endCursor?: string | null };
+
+export function Pager({ paging, pageInfo }: { paging: ReturnType<typeof useCursors>; pageInfo: PageInfo }) {
+  const { cursors, setCursors } = paging;
+  return (
+    <div class="pager">
+      {cursors.length > 1 && (
+        <button type="button" onClick={() => setCursors(cursors.slice(0, -1))}>
+          Previous page
+        </button>
+      )}
+      {pageInfo.hasNextPage && (
+        <button type="button" onClick={() => setCursors([...cursors, pageInfo.endCursor ?? null])}>
+          Next page
+        </button>
+      )}
+    </div>
+  );
+}
