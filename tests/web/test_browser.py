@@ -112,11 +112,15 @@ class App:
         )
 
     def screenshot(self, directory, name: str) -> None:
-        """The screen at a desk's width and a phone's (the same page, laid out for each)."""
+        """The screen at a desk's width and a phone's (the same page, laid out for each, neither wider
+        than its window)."""
         for suffix, (width, height) in (("", DESK), ("-phone", PHONE)):
             self.driver.set_window_size(width, height)
             self.find("main h1")
             self.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+            # the layout fits the width: nothing to scroll sideways, on a phone either
+            fits = "return document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+            assert self.driver.execute_script(fits), f"{name} is wider than {width} pixels"
             self.driver.save_screenshot(str(directory / f"{name}{suffix}.png"))
         self.driver.set_window_size(*DESK)
 
