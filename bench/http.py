@@ -10,7 +10,7 @@ sync worker closes it), for S seconds per run. Runs alternate between the two si
 Prints requests/s, errors (non-200 or a GraphQL `errors` key) and p50/p99 latency for:
 
 - `{ me { id } }` through /graphql/ against a minimal hand-written JSON view that does the same
-  (token authentication, the caller's global ID): target >= 0.8x its requests/s, zero errors;
+  (token authentication, the caller's global ID): target >= 0.95x its requests/s, zero errors;
 - the 10-patient worklist through /graphql/, one connection (p50/p99 reported).
 """
 
@@ -30,7 +30,7 @@ os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBa
 
 ROOT = Path(__file__).resolve().parent.parent
 ME = "{ me { id } }"
-THROUGHPUT_TARGET = 0.8
+THROUGHPUT_TARGET = 0.95  # issue 14 (issue 7 asked for 0.8)
 
 
 def client(port: int, path: str, body: bytes, token: str, seconds: float, connections: int) -> dict:
