@@ -7,6 +7,8 @@ from schema.permissions import AllowAny
 PUBLIC_ROOT_FIELDS = {"token_auth", "refresh_token", "revoke_token"}
 # The account links (a single-use token of their own) and the reset request (answers alike for everyone).
 PUBLIC_ROOT_FIELDS |= {"accept_invitation", "request_password_reset", "reset_password"}
+# The second step of a login with TOTP: its mfaToken is the credential.
+PUBLIC_ROOT_FIELDS |= {"verify_mfa"}
 
 
 def root_fields():
