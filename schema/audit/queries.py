@@ -3,6 +3,7 @@ from collections.abc import Iterable
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
@@ -19,6 +20,10 @@ AUDIT_TRAIL_REFUSAL = "You are not allowed to read the audit trail."
 
 @strawberry.type(name="AuditEventConnection", description="A page of the audit trail.")
 class AuditEventConnection(DjangoListConnection[AuditEventType]):
+    # Restated with its node type: a subclass of the specialised connection otherwise resolves
+    # its edges to the generic Edge at run time, which then sits unresolvable in the type map.
+    edges: list[relay.Edge[AuditEventType]] = strawberry.field(description="Contains the nodes in this connection")
+
     @strawberry.field(
         description="True when totalCount is the database's estimate: more events match than are counted exactly."
     )
