@@ -16,6 +16,9 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),  # Prometheus; needs METRICS_TOKEN (ops/metrics_endpoint.py)
     # The reference web app (web/, README "The web app"): its page and its two built files.
     path("", web_app.index, name="web-app"),
+    # The account links mailed by users.account_tokens (LINK_PATHS): the same page, which reads its path.
+    path("accept-invitation", web_app.index),
+    path("reset-password", web_app.index),
     path("app.js", web_app.script),
     path("app.css", web_app.stylesheet),
 ]

@@ -9,6 +9,9 @@ from web.views import CONTENT_SECURITY_POLICY, DIST
     ("path", "name", "content_type"),
     [
         ("/", "index.html", "text/html; charset=utf-8"),
+        # the pages the account mails link to (users/account_tokens.py LINK_PATHS)
+        ("/accept-invitation?token=abc", "index.html", "text/html; charset=utf-8"),
+        ("/reset-password?token=abc", "index.html", "text/html; charset=utf-8"),
         ("/app.js", "app.js", "text/javascript; charset=utf-8"),
         ("/app.css", "app.css", "text/css; charset=utf-8"),
     ],
@@ -52,3 +55,11 @@ def test_other_paths_are_not_the_app(client):
     # no catch-all: unknown paths stay 404, the API keeps /graphql/
     assert client.get("/index.html").status_code == 404
     assert client.get("/dist/app.js").status_code == 404
+    assert client.get("/accept-invitation/").status_code == 404
+
+
+def test_every_mailed_link_path_is_a_page_of_the_app(client):
+    from users.account_tokens import LINK_PATHS
+
+    for path in LINK_PATHS.values():
+        assert client.get(f"/{path}?token=abc").content == (DIST / "index.html").read_bytes()

@@ -181,12 +181,13 @@ export async function query<T, V extends OperationVariables>(
 export async function mutate<T, V extends OperationVariables>(
   document: TypedDocumentNode<T, V>,
   variables: V,
-  { idempotent = false } = {},
+  { idempotent = false, skipAuth = false } = {},
 ): Promise<Result<T>> {
   const headers: Record<string, string> =
     idempotent && typeof globalThis.crypto?.randomUUID === "function" ? { "idempotency-key": crypto.randomUUID() } : {};
   try {
-    const { data } = await client.mutate({ mutation: document, variables, context: { headers } });
+    // skipAuth: no Bearer header and no refresh on TOKEN_EXPIRED (a mailed link's token, not a session's).
+    const { data } = await client.mutate({ mutation: document, variables, context: { headers, skipAuth } });
     return { data: data as T };
   } catch (error) {
     return { error: toApiError(error) };

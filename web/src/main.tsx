@@ -7,6 +7,7 @@ import { Account } from "./account";
 import { AccessLog, MyRecord } from "./patient";
 import { Worklist } from "./doctor";
 import { AuditTrail, Assignments, DoctorDirectory } from "./staff";
+import { AcceptInvitation, ResetPassword, linkPage } from "./links";
 import { type Me, SignIn } from "./signin";
 
 const TABS: Record<Me["role"], [string, string][]> = {
@@ -77,6 +78,7 @@ function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [starting, setStarting] = useState(true);
   const [notice, setNotice] = useState<string | null>(null);
+  const [link, setLink] = useState(linkPage);
 
   useEffect(() => {
     whenSessionEnds((error) => {
@@ -94,6 +96,28 @@ function App() {
   }, []);
 
   if (starting) return <p class="loading">Loading…</p>;
+  if (!me && link?.page === "accept-invitation") {
+    return (
+      <AcceptInvitation
+        token={link.token}
+        onSignedIn={(signedIn) => {
+          setLink(null);
+          setMe(signedIn);
+        }}
+      />
+    );
+  }
+  if (!me && link?.page === "reset-password") {
+    return (
+      <ResetPassword
+        token={link.token}
+        onDone={(done) => {
+          setLink(null);
+          setNotice(done);
+        }}
+      />
+    );
+  }
   if (!me) {
     return (
       <SignIn

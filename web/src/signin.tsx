@@ -11,6 +11,7 @@ import {
   StartTotpEnrollmentDocument,
   VerifyMfaDocument,
 } from "./gql/graphql";
+import { ForgotPassword } from "./links";
 import { Alert, FieldErrors } from "./ui";
 
 export type Me = MeQuery["me"];
@@ -190,6 +191,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (me: Me) => void; n
           </button>
         </form>
       )}
+      {step.name === "password" && <ForgotPassword />}
       {step.name === "code" && (
         <form onSubmit={(event) => submitCode(event, step.mfaToken)} id="mfa-step">
           <CodeField error={error} />
