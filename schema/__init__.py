@@ -33,7 +33,15 @@ class Query(UsersQuery, SessionsQuery, RecordsQuery, CareQuery, EmergencyAccessQ
 
 
 @strawberry.type(description="Writes.")
-class Mutation(AuthMutation, SessionsMutation, AccountsMutation, MfaMutation, RecordsMutation, CareMutation, EmergencyAccessMutation):
+class Mutation(
+    AuthMutation,
+    SessionsMutation,
+    AccountsMutation,
+    MfaMutation,
+    RecordsMutation,
+    CareMutation,
+    EmergencyAccessMutation,
+):
     pass
 
 
