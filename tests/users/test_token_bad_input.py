@@ -68,7 +68,7 @@ def test_token_auth_with_missing_or_mistyped_arguments(gql, patient, variables):
 def test_refresh_and_revoke_with_a_bad_refresh_token(gql, patient, mutation, token):
     # given a live session that must survive
     login = gql.execute(
-        "mutation ($p: String!) { tokenAuth(username: \"alice\", password: $p) { refreshToken } }",
+        'mutation ($p: String!) { tokenAuth(username: "alice", password: $p) { refreshToken } }',
         {"p": factories.PASSWORD},
     )
     assert login.errors == []

@@ -9,11 +9,7 @@ SKIPPED_DIRECTORIES = {".venv", "node_modules", ".git", "__pycache__"}
 
 
 def python_files(root: Path) -> list[Path]:
-    return [
-        path
-        for path in root.rglob("*.py")
-        if not SKIPPED_DIRECTORIES.intersection(path.relative_to(root).parts)
-    ]
+    return [path for path in root.rglob("*.py") if not SKIPPED_DIRECTORIES.intersection(path.relative_to(root).parts)]
 
 
 def imports_library(path: Path, library: str = "graphql_jwt") -> bool:
