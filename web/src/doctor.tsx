@@ -10,6 +10,7 @@ import {
   RetractAnnotationDocument,
   WorklistDocument,
 } from "./gql/graphql";
+import { RequestEmergencyAccess } from "./emergency";
 import { bloodTypeLabel } from "./patient";
 import { Alert, FieldErrors, Loading, Pager, Status, When, useCursors, useQuery } from "./ui";
 
@@ -152,6 +153,7 @@ export function Worklist({ me }: { me: MeQuery["me"] }) {
         <input id="search" name="search" type="search" value={search} />
         <button type="submit">Search</button>
       </form>
+      <RequestEmergencyAccess onGranted={list.reload} />
       <Loading loaded={list}>
         {(data) => (
           <>

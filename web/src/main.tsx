@@ -7,13 +7,14 @@ import { Account } from "./account";
 import { AccessLog, MyRecord } from "./patient";
 import { Worklist } from "./doctor";
 import { AuditTrail, Assignments, DoctorDirectory } from "./staff";
+import { EmergencyAccesses } from "./emergency";
 import { AcceptInvitation, ResetPassword, linkPage } from "./links";
 import { type Me, SignIn } from "./signin";
 
 const TABS: Record<Me["role"], [string, string][]> = {
   PATIENT: [["record", "My record"], ["access", "Access log"], ["account", "Account"]],
   DOCTOR: [["worklist", "Worklist"], ["account", "Account"]],
-  STAFF: [["assignments", "Assignments"], ["doctors", "Doctors"], ["audit", "Audit trail"], ["account", "Account"]],
+  STAFF: [["assignments", "Assignments"], ["doctors", "Doctors"], ["audit", "Audit trail"], ["emergency", "Emergency access"], ["account", "Account"]],
 };
 
 function Shell({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
@@ -68,6 +69,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
         {tab === "assignments" && <Assignments />}
         {tab === "doctors" && <DoctorDirectory />}
         {tab === "audit" && <AuditTrail />}
+        {tab === "emergency" && <EmergencyAccesses />}
         {tab === "account" && <Account />}
       </main>
     </>
