@@ -7,15 +7,14 @@ import os
 import sqlite3
 import subprocess
 import sys
-import uuid
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from ops.launch import run_manage
-from tests.ops.servers import production_env
+from tests.ops.servers import own_database, production_env
 
 REPO = Path(__file__).resolve().parents[2]
 THREADS = 6
@@ -25,22 +24,6 @@ on_postgres = pytest.mark.skipif(
     reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI runs the suite there too)",
 )
 
-
-@contextmanager
-def database_for(kind: str, root: Path):
-    """A database of the appenders' own: an SQLite file, or a fresh PostgreSQL database."""
-    if kind == "sqlite":
-        yield f"sqlite:///{(root / 'audit.sqlite3').resolve()}"
-        return
-    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-    name = f"clinic_audit_procs_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with closing(psycopg.connect(f"{base}/postgres", autocommit=True)) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with closing(psycopg.connect(f"{base}/postgres", autocommit=True)) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def chain_rows(url: str) -> list[tuple[int, int, str, str]]:
@@ -57,7 +40,7 @@ def chain_rows(url: str) -> list[tuple[int, int, str, str]]:
     "kind", [pytest.param("sqlite"), pytest.param("postgres", marks=[pytest.mark.postgres, on_postgres])]
 )
 def test_two_processes_of_parallel_appenders_keep_every_shard_gapless(kind, tmp_path):
-    with database_for(kind, tmp_path) as url:
+    with own_database(kind, tmp_path, label="audit_procs") as url:
         # given a migrated database with 8 patients
         env = {**production_env(DATABASE_URL=url), "DJANGO_SETTINGS_MODULE": "clinic.settings_test"}
         env["AUDIT_CHAIN_SHARDS"] = "16"

@@ -12,18 +12,15 @@ import os
 import subprocess
 import sys
 import threading
-import uuid
-from contextlib import closing, contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.db import connection
 
 from tests.auth.conftest import login
 from tests.conftest import requires_postgres
 from tests.factories import PASSWORD, make_patient
-from tests.ops.servers import Server, free_port, production_env, run_manage
+from tests.ops.servers import Server, free_port, own_database, production_env, run_manage
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "lockout-demo-password-2026"
@@ -69,22 +66,6 @@ def test_failures_in_two_processes_add_up_to_a_lockout(gql, transactional_db):
 # --- two real app instances on one database ---------------------------------------------------
 
 
-@contextmanager
-def database_for(kind: str, root: Path):
-    """A database of the instances' own: an SQLite file, or a fresh PostgreSQL database."""
-    if kind == "sqlite":
-        yield f"sqlite:///{(root / 'clinic.sqlite3').resolve()}"
-        return
-    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-    name = f"clinic_lockout_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with closing(psycopg.connect(f"{base}/postgres", autocommit=True)) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with closing(psycopg.connect(f"{base}/postgres", autocommit=True)) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
 
 @pytest.fixture(
     scope="module",
@@ -96,7 +77,7 @@ def database_for(kind: str, root: Path):
 def instances(request, tmp_path_factory):
     """Instances A and B (production settings) on one migrated database seeded with the demo accounts."""
     root = tmp_path_factory.mktemp(f"lockout-{request.param}")
-    with database_for(request.param, root) as url:
+    with own_database(request.param, root, label="lockout") as url:
         # One proxy hop: the tests choose each client's IP with X-Forwarded-For. A budget of 8:
         # each check is one Argon2 hash (~0.1-0.8 s on a busy 2-core machine) under the lock.
         env = production_env(DATABASE_URL=url, TRUSTED_PROXY_HOPS="1", LOGIN_USERNAME_FAILURE_BUDGET=str(BUDGET))

@@ -2,8 +2,12 @@
 fuzz script); here, what only tests need: environments on the test database, and a mail catcher."""
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
+import psycopg
 from django.db import connection
 
 from ops.launch import (  # noqa: F401 - the tests' one import place for the launcher
@@ -83,3 +87,21 @@ class MailCatcher:
 
     def __exit__(self, *exc_info) -> None:
         self._controller.stop()
+
+
+@contextmanager
+def own_database(kind: str, root: Path, *, label: str) -> Iterator[str]:
+    """The URL of a database for processes the test starts: an SQLite file under `root`, or a
+    fresh PostgreSQL database next to DATABASE_URL's, dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{(root / f'{label}.sqlite3').resolve()}"
+        return
+    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    name = f"clinic_{label}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with closing(psycopg.connect(f"{base}/postgres", autocommit=True)) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with closing(psycopg.connect(f"{base}/postgres", autocommit=True)) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
